@@ -1,0 +1,3 @@
+"""emgwatch: tells fasciculations from cramps in surface EMG (the app layer)."""
+
+__version__ = "0.1.0"
