@@ -1,0 +1,7 @@
+"""``python -m emgwatch`` is the same as the ``emgwatch`` console script."""
+
+import sys
+
+from emgwatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Replay tests: simulate a recording with known events, analyse it as a user
+would (subprocesses, files on disk), and check the events table against the
+ground truth the simulator wrote."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recordings import read_events_tsv
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "emgwatch", *args], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"emgwatch {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def _iou(a, b) -> float:
+    inter = max(0.0, min(a.offset_s, b.offset_s) - max(a.onset_s, b.onset_s))
+    union = max(a.offset_s, b.offset_s) - min(a.onset_s, b.onset_s)
+    return inter / union if union > 0 else 0.0
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory) -> tuple[Path, Path, Path]:
+    out = tmp_path_factory.mktemp("replay")
+    rec = out / "night.edf"
+    run("simulate", "night_calf_cramp", "--device", "cyton_250", "--duration", "150", "--seed", "901",
+        "-o", str(rec))
+    truth = out / "night_events.tsv"
+    assert truth.exists(), "simulate must write <name>_events.tsv beside the recording"
+    found = out / "found_events.tsv"
+    report = out / "night.png"
+    run("analyze", str(rec), "--events", str(found), "--json", str(out / "night.json"),
+        "--report", str(report), "--no-history")
+    return truth, found, out
+
+
+def test_every_true_cramp_is_found_with_its_timing(night):
+    truth_path, found_path, _ = night
+    truth = [e for e in read_events_tsv(truth_path) if e.trial_type == "cramp"]
+    found = [e for e in read_events_tsv(found_path) if e.trial_type == "cramp"]
+    assert truth, "the scenario must contain a cramp"
+    for t in truth:
+        best = max(found, key=lambda f: _iou(t, f), default=None)
+        assert best is not None and _iou(t, best) >= 0.2, f"cramp {t.onset_s:.1f}-{t.offset_s:.1f} s not found"
+        assert abs(best.onset_s - t.onset_s) <= 2.0
+    # No invented cramps: each found cramp overlaps a true one.
+    for f in found:
+        assert any(_iou(t, f) > 0 for t in truth), f"false cramp at {f.onset_s:.1f} s"
+
+
+def test_clear_twitches_are_found_at_their_time(night):
+    truth_path, found_path, _ = night
+    truth = [e for e in read_events_tsv(truth_path) if e.trial_type == "fasciculation"]
+    found = [e for e in read_events_tsv(found_path) if e.trial_type == "fasciculation"]
+    assert truth, "the scenario must contain twitches"
+    mid = lambda e: (e.onset_s + e.offset_s) / 2  # noqa: E731
+    hits = sum(any(abs(mid(f) - mid(t)) <= 0.05 for f in found) for t in truth)
+    # Truth includes twitches below the noise floor; most must still be found.
+    assert hits / len(truth) >= 0.5, f"only {hits} of {len(truth)} twitches found"
+    true_positive = sum(any(abs(mid(f) - mid(t)) <= 0.05 for t in truth) for f in found)
+    assert true_positive / max(len(found), 1) >= 0.7
+
+
+def test_outputs_are_what_a_user_expects(night):
+    _, found_path, out = night
+    header = found_path.read_text().splitlines()[0].split("\t")
+    assert header[:6] == ["onset", "duration", "trial_type", "channel", "peak_uv", "confidence"]
+    data = json.loads((out / "night.json").read_text())
+    assert data["summary"]["cramps"] >= 1
+    assert any("does not diagnose" in " ".join(b["lines"]) + b["title"] for b in data["advice"])
+    png = (out / "night.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
