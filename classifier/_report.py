@@ -1,0 +1,117 @@
+"""Text rendering of an ``EvalResult`` (kept apart so scoring stays about numbers)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from classifier._matching import BODY_LABELS, POINT_LABELS
+
+if TYPE_CHECKING:
+    from classifier.scoring import EvalResult
+
+
+def _f(v: float, digits: int = 3) -> str:
+    return "  -  " if not math.isfinite(v) else f"{v:.{digits}f}"
+
+
+def _pct(v: float) -> str:
+    return "  -  " if not math.isfinite(v) else f"{100 * v:.1f} %"
+
+
+def format_result(r: EvalResult) -> str:
+    from classifier.scoring import SNR_BINS, TAU_CURVE_S
+
+    lines = [
+        f"recordings: {r.n_recordings}, signal {r.duration_s / 3600:.2f} h, rest {r.rest_s / 3600:.2f} h",
+        "",
+        f"{'label':<14}{'truth':>7}{'pred':>7}{'TP':>7}{'prec':>8}{'recall':>8}{'F1':>8}"
+        f"   {'SNR>=' + format(r.snr_min, 'g') + ': prec':>14}{'recall':>8}",
+    ]
+    for lab in r.labels:
+        lines.append(
+            f"{lab:<14}{r.n_truth[lab]:>7}{r.n_pred[lab]:>7}{r.tp[lab]:>7}"
+            f"{_f(r.precision(lab)):>8}{_f(r.recall(lab)):>8}{_f(r.f1(lab)):>8}"
+            f"   {_f(r.precision(lab, high_snr=True)):>14}{_f(r.recall(lab, high_snr=True)):>8}"
+        )
+    lines.append(f"macro-F1 {_f(r.macro_f1)}")
+
+    for lab in BODY_LABELS:
+        if not r.n_truth[lab]:
+            continue
+        t = r.timing(lab)
+        lines += [
+            "",
+            f"{lab} timing (pred - truth, {int(t['onset_n'])} matched): "
+            f"onset median |err| {_f(t['onset_median_abs_s'], 2)} s, p95 {_f(t['onset_p95_abs_s'], 2)} s, "
+            f"bias {_f(t['onset_bias_s'], 2)} s, SD {_f(t['onset_sd_s'], 2)} s",
+            f"{'':>{len(lab) + 1}}offset median |err| {_f(t['offset_median_abs_s'], 2)} s, "
+            f"p95 {_f(t['offset_p95_abs_s'], 2)} s, bias {_f(t['offset_bias_s'], 2)} s, "
+            f"SD {_f(t['offset_sd_s'], 2)} s",
+            f"{'':>{len(lab) + 1}}within 0.5/1/2 s: onset {_pct(t['onset_within_0.5s'])} / "
+            f"{_pct(t['onset_within_1s'])} / {_pct(t['onset_within_2s'])}, offset "
+            f"{_pct(t['offset_within_0.5s'])} / {_pct(t['offset_within_1s'])} / {_pct(t['offset_within_2s'])}",
+            f"{'':>{len(lab) + 1}}splits {r.splits[lab]}, merges {r.merges[lab]} of {r.n_truth[lab]} "
+            f"({_pct(r.split_merge_rate(lab))})",
+        ]
+
+    lines += ["", "key confusions:"]
+    for a, b, what in (
+        ("voluntary", "cramp", "voluntary called cramp"),
+        ("ecg", "fasciculation", "ECG beats called fasciculation"),
+        ("pop", "fasciculation", "pops called fasciculation"),
+        ("motion", "fasciculation", "motion called fasciculation"),
+        ("cramp", "voluntary", "cramps called voluntary"),
+    ):
+        if r.n_truth[a]:
+            lines.append(f"  {what}: {r.confusion[(a, b)]} of {r.n_truth[a]} ({_pct(r.confused_as(a, b))})")
+
+    if r.rest_s > 0:
+        lines += ["", f"false alarms per hour of rest ({r.rest_s / 3600:.2f} h):"]
+        for lab in r.labels:
+            if r.n_pred[lab]:
+                lines.append(f"  {lab:<14}{r.rest_false_alarms[lab]:>6}  {_f(r.false_alarms_per_hour(lab), 2)} /h")
+
+    if r.rate_windows:
+        n = sum(1 for t, _ in r.rate_windows if t >= 1)
+        lines += [
+            "",
+            f"fasciculation rate error, 2-min windows: median |rel err| {_pct(r.rate_error())} "
+            f"over {n} windows with truth; {_pct(r.rate_error(10))} over windows with >= 10 true",
+        ]
+
+    snr_labels = [lab for lab in r.labels if lab in POINT_LABELS and r.n_truth[lab]]
+    if snr_labels:
+        lines += ["", "recall by true SNR (peak / noise RMS): n, recall"]
+        lines.append(f"{'label':<14}" + "".join(f"{b:>16}" for b in SNR_BINS + ("n/a",)))
+        for lab in snr_labels:
+            rec = r.recall_by_snr(lab)
+            cells = [f"{rec[b][0]:>6} {_f(rec[b][1]):>9}" if b in rec else f"{'':>16}" for b in SNR_BINS + ("n/a",)]
+            lines.append(f"{lab:<14}" + "".join(f"{c:>16}" for c in cells))
+        lines += ["", "tolerance curve (point-like labels): tau -> precision / recall"]
+        for lab in snr_labels:
+            cells = []
+            for tau in TAU_CURVE_S:
+                k = round(tau * 1000)
+                tp = r.tau_curve[(k, lab, "tp")]
+                p = tp / r.tau_curve[(k, lab, "pred")] if r.tau_curve[(k, lab, "pred")] else math.nan
+                rc = tp / r.tau_curve[(k, lab, "truth")] if r.tau_curve[(k, lab, "truth")] else math.nan
+                cells.append(f"{k} ms {_f(p)} / {_f(rc)}")
+            lines.append(f"  {lab:<14}" + "   ".join(cells))
+
+    if r.doublet_truth:
+        lines += [
+            "",
+            f"doublets: {r.doublet_truth} true second discharges, {r.doublet_found} found as fasciculation "
+            f"({_pct(r.doublet_found / r.doublet_truth)}), {r.doublet_tagged} tagged doublet "
+            f"({_pct(r.doublet_tagged / r.doublet_truth)})",
+        ]
+
+    rows = ["none"] + [lab for lab in r.labels if r.n_truth[lab]]
+    cols = [lab for lab in r.labels if r.n_pred[lab]] + ["missed"]
+    width = max([14] + [len(c) + 2 for c in cols])
+    lines += ["", "confusion matrix (rows: truth, columns: predicted)"]
+    lines.append(f"{'':<14}" + "".join(f"{c:>{width}}" for c in cols))
+    for row in rows:
+        lines.append(f"{row:<14}" + "".join(f"{r.confusion[(row, c)]:>{width}}" for c in cols))
+    return "\n".join(lines)

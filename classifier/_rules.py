@@ -1,0 +1,270 @@
+"""Per-burst decision rules: what one ``dsp.Burst`` most likely is, and why.
+
+The rules follow the feature matrix of science.md §1.7, built from §1.1
+(fasciculations), §1.2 (cramps), §1.3 (voluntary contraction) and §1.6
+(artefacts). Each rule returns the class, a confidence in 0..1 and the
+evidence in plain words. Context that needs other bursts (ECG periodicity,
+doublets, artefact overlap) is decided in ``classifier._context`` and passed
+in as arguments, so every rule here is a pure function of its inputs.
+
+Cramp versus voluntary is a sum of log-odds votes, one per feature, so the
+evidence can list the votes that carried the decision and the confidence is
+low when the votes disagree (a held contraction must not become a confident
+cramp, brief of issue 5).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dsp import Burst
+
+# --- spikes (science.md §1.1, §1.6) ---------------------------------------
+#: lf_ratio above which a brief discharge is mostly < 20 Hz energy: motion,
+#: pop decay or ECG (§1.6 "energy < 20 Hz >> energy 20-125 Hz"), not a MUAP.
+LF_ARTIFACT = 0.55
+#: Largest sample step relative to the noise (step_snr) and to the peak
+#: (step_snr / peak_snr) that marks an electrode pop's step edge (§1.6).
+POP_STEP_SNR = 25.0
+POP_STEP_FRACTION = 0.8
+#: A single-channel discharge this far above the noise is beyond any MUAP at
+#: the skin (FPs 10-500 µV p-p, §1.1; noise >= ~1 µV RMS, §1.5): a pop.
+POP_PEAK_SNR = 150.0
+#: Channels with a correlated discharge that make a low-frequency spike motion.
+MOTION_MIN_CHANNELS = 3
+#: Surface FP duration is 8-25 ms (§1.1); allow smearing at 200-250 Hz (§1.4).
+FP_MAX_DURATION_S = 0.12
+
+# --- sustained activity (§1.2, §1.3) --------------------------------------
+#: Voluntary plateaus run up to 30 s plus ramps of up to 2 s each (§3.2), cramps
+#: 3 s-10 min with a median near 30 s: length beyond this is cramp evidence.
+LONG_S = 36.0
+#: Cramps decay over 2-30 s, voluntary contractions stop in 0.2-2 s (§1.2, §1.3).
+SLOW_FADE_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Outcome of one rule: class, subtype, confidence (0..1) and evidence."""
+
+    trial_type: str
+    confidence: float
+    evidence: str
+    subtype: str = ""
+
+
+def feature(burst: Burst, name: str) -> float:
+    """Return ``burst.features[name]`` as float, NaN when absent or not a number."""
+    value = burst.features.get(name, math.nan)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def t_peak(burst: Burst) -> float:
+    """Time of the burst's peak in s: ``t_peak_s`` if measured, else the midpoint."""
+    t = feature(burst, "t_peak_s")
+    return t if math.isfinite(t) else 0.5 * (burst.onset_s + burst.offset_s)
+
+
+def _fmt_s(seconds: float) -> str:
+    if seconds < 1.0:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 10.0:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.0f} s"
+
+
+def _where(burst: Burst) -> str:
+    return ", ".join(burst.channels)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def decide_guard(burst: Burst) -> Decision:
+    """A burst an artefact guard in ``dsp`` already flagged (clipping, flat, pop ...)."""
+    what = {
+        "clipping": "signal stuck at the amplifier's limit",
+        "flat": "flat line (electrode off or lead broken)",
+        "pop": "electrode pop: sudden step on one channel",
+        "motion": "slow baseline movement (motion artefact)",
+        "dropout": "samples lost in transmission",
+        "mains": "mains hum",
+        "ecg": "heartbeat (ECG) pickup",
+    }.get(burst.artifact, burst.artifact)
+    return Decision(
+        "artifact", 0.9, f"{what} for {_fmt_s(burst.duration_s)} on {_where(burst)}", burst.artifact
+    )
+
+
+def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan, inside: str = "") -> Decision:
+    """Classify a brief discharge: fasciculation, or a pop / motion / ECG artefact.
+
+    Parameters
+    ----------
+    burst : Burst
+        A burst of kind ``"spike"``.
+    ecg_beats : int
+        Length of the periodic train (same channels, RR 0.4-1.5 s, regular)
+        the spike belongs to, 0 if none (found by ``classifier._context``).
+    rr_s : float
+        Mean RR interval of that train, s.
+    inside : str
+        Artefact kind of a guard-flagged interval on the same channel that
+        contains the spike's peak, ``""`` if none.
+    """
+    ch = _where(burst)
+    dur = burst.duration_s
+    snr = feature(burst, "peak_snr")
+    lf = feature(burst, "lf_ratio")
+    step = feature(burst, "step_snr")
+    n_ch = len(burst.channels)
+    snr_txt = f", {snr:.0f}x noise" if math.isfinite(snr) else ""
+    if inside:
+        return Decision("artifact", 0.8, f"spike on {ch} inside a {inside} artefact", inside)
+    if ecg_beats >= 3:
+        bpm = 60.0 / rr_s if math.isfinite(rr_s) and rr_s > 0 else math.nan
+        conf = 0.75 if ecg_beats == 3 else 0.9
+        return Decision(
+            "artifact",
+            conf,
+            f"heartbeat (ECG): one of {ecg_beats} regular beats at {bpm:.0f} per minute on {ch}",
+            "ecg",
+        )
+    low_freq = math.isfinite(lf) and lf >= LF_ARTIFACT
+    step_edge = (
+        math.isfinite(step)
+        and step >= POP_STEP_SNR
+        and math.isfinite(snr)
+        and snr > 0
+        and step / snr >= POP_STEP_FRACTION
+    )
+    huge = math.isfinite(snr) and snr >= POP_PEAK_SNR
+    if n_ch == 1 and ((step_edge and (low_freq or huge)) or (huge and low_freq)):
+        return Decision(
+            "artifact",
+            0.8,
+            f"electrode pop: sudden step on {ch} only{snr_txt}, slow return",
+            "pop",
+        )
+    if low_freq and n_ch >= MOTION_MIN_CHANNELS:
+        return Decision(
+            "artifact",
+            0.75,
+            f"motion: slow (<20 Hz) deflection on {n_ch} channels at once ({ch})",
+            "motion",
+        )
+    if low_freq:
+        # Mostly low-frequency but on 1-2 channels: not a MUAP shape, yet no
+        # clear pop step either. Call it motion with modest confidence.
+        return Decision(
+            "artifact", 0.55, f"slow (<20 Hz) deflection on {ch}, not a twitch shape", "motion"
+        )
+    width = feature(burst, "width_s")
+    phases = feature(burst, "phases")
+    shape = []
+    if math.isfinite(width):
+        shape.append(f"{width * 1000:.0f} ms")
+    if math.isfinite(phases) and phases >= 1:
+        shape.append({1: "monophasic", 2: "biphasic", 3: "triphasic"}.get(int(phases), "polyphasic"))
+    conf = 0.85
+    notes = []
+    if math.isfinite(snr):
+        # Confidence grows with SNR: at 3x noise a spike is barely separable
+        # from noise peaks, above 8x it is unambiguous (§2.1 SNR strata).
+        conf = 0.5 + 0.45 * min(1.0, max(0.0, (snr - 3.0) / 5.0))
+    if dur > FP_MAX_DURATION_S:
+        conf = min(conf, 0.55)
+        notes.append(f"longer than a single twitch ({_fmt_s(dur)})")
+    if n_ch >= MOTION_MIN_CHANNELS:
+        conf = min(conf, 0.6)
+        notes.append(f"seen on {n_ch} channels")
+    desc = " ".join(["single"] + shape + ["spike"]) if shape else "single brief spike"
+    text = f"{desc} on {ch}{snr_txt}, no regular repetition"
+    if notes:
+        text += "; but " + ", ".join(notes)
+    return Decision("fasciculation", round(conf, 3), text)
+
+
+def cramp_votes(burst: Burst, *, motion_overlap: bool = False) -> list[tuple[float, str]]:
+    """Log-odds votes for cramp (positive) against voluntary (negative).
+
+    Each vote is ``(weight, reason)``; the weights are hand-set from the
+    contrasts in science.md §1.2-1.3 and checked on tuning seeds of the
+    simulator (``classifier.evaluation.TUNING_SEEDS``).
+    """
+    votes: list[tuple[float, str]] = []
+    dur = burst.duration_s
+    if dur >= LONG_S:
+        votes.append((3.0, f"lasted {_fmt_s(dur)}, longer than a held contraction"))
+    elif dur >= 15.0:
+        votes.append((0.6, f"lasted {_fmt_s(dur)}"))
+    elif dur < 2.0:
+        votes.append((-2.5, f"only {_fmt_s(dur)} long"))
+    elif dur < 5.0:
+        votes.append((-0.6, f"short ({_fmt_s(dur)})"))
+    fall = feature(burst, "fall_s")
+    if math.isfinite(fall):
+        if fall >= 4.0:
+            votes.append((1.8, f"slow {_fmt_s(fall)} fade"))
+        elif fall >= SLOW_FADE_S:
+            votes.append((0.9, f"gradual {_fmt_s(fall)} fade"))
+        elif fall < 1.0:
+            votes.append((-1.4, f"stopped within {_fmt_s(fall)}"))
+        else:
+            votes.append((-0.4, f"stopped in {_fmt_s(fall)}"))
+    rise = feature(burst, "rise_s")
+    if math.isfinite(rise):
+        if rise >= 2.5:
+            votes.append((0.8, f"slow {_fmt_s(rise)} build-up"))
+        elif 0.1 <= rise <= 1.0:
+            votes.append((-0.3, f"smooth {_fmt_s(rise)} ramp"))
+    wobble = feature(burst, "wobble")
+    if math.isfinite(wobble) and dur >= 2.0:
+        # Cramp units share a ~1.4 Hz common drive (§1.2, [R25]).
+        if wobble >= 0.35:
+            votes.append((1.2, "1-2 Hz wobble in strength"))
+        elif wobble >= 0.2:
+            votes.append((0.4, "some 1-2 Hz wobble"))
+        elif wobble < 0.1:
+            votes.append((-0.6, "steady strength"))
+    cv = feature(burst, "env_cv")
+    if math.isfinite(cv):
+        if cv >= 0.45:
+            votes.append((0.5, "irregular"))
+        elif cv < 0.2:
+            votes.append((-0.5, "regular"))
+    lf = feature(burst, "lf_ratio")
+    if motion_overlap or (math.isfinite(lf) and lf >= 0.4):
+        votes.append((-1.0, "with movement"))
+    rate = feature(burst, "prior_spike_rate")
+    if math.isfinite(rate) and rate >= 6.0:
+        # A cramp-prone state shows twitching first ([R35, R36]).
+        votes.append((0.7, f"after increased twitching ({rate:.0f}/min)"))
+    return votes
+
+
+def decide_sustained(burst: Burst, *, motion_overlap: bool = False) -> Decision:
+    """Cramp or voluntary contraction for a sustained burst (science.md §1.2-1.3)."""
+    votes = cramp_votes(burst, motion_overlap=motion_overlap)
+    score = sum(w for w, _ in votes)
+    p_cramp = _sigmoid(score)
+    cramp = score > 0.0
+    for_ = [r for w, r in sorted(votes, key=lambda v: -abs(v[0])) if (w > 0) == cramp]
+    against = [r for w, r in sorted(votes, key=lambda v: -abs(v[0])) if (w > 0) != cramp]
+    if cramp:
+        head = f"sustained involuntary-looking activity for {_fmt_s(burst.duration_s)} on {_where(burst)}"
+    else:
+        head = f"contraction for {_fmt_s(burst.duration_s)} on {_where(burst)}, looks voluntary"
+    text = head + (": " + ", ".join(for_) if for_ else "")
+    if against:
+        text += "; against: " + ", ".join(against)
+    conf = p_cramp if cramp else 1.0 - p_cramp
+    if abs(score) < 1.0:
+        text += " (ambiguous)"
+        conf = min(conf, 0.6)
+    return Decision("cramp" if cramp else "voluntary", round(conf, 3), text)

@@ -1,0 +1,194 @@
+"""From bursts to events: ``classify`` (offline) and ``Classifier`` (streaming).
+
+Both share one code path: ``classify(bursts)`` is ``Classifier.feed(bursts)``
+followed by ``flush()``. The streaming classifier holds each burst for
+``HOLD_S`` seconds of signal time after it ends, because an ECG beat can only
+be told from a fasciculation by the beats around it (science.md §1.6-1.7).
+
+Bursts are expected in order of their offset, the order a detector emits them.
+Under that order any split of the input gives exactly the events of one
+``classify`` call over all of it, in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from classifier._context import (
+    DOUBLET_MAX_S,
+    DOUBLET_MIN_S,
+    HOLD_S,
+    RETAIN_S,
+    ecg_train,
+    inside_artifact,
+    motion_overlap,
+    same_site,
+)
+from classifier._rules import Decision, decide_guard, decide_spike, decide_sustained, t_peak
+from dsp import Burst, Event
+
+
+def _order(b: Burst) -> tuple:
+    return (b.offset_s, b.onset_s, b.channels, b.peak_uv, b.kind, b.artifact)
+
+
+class Classifier:
+    """Streaming classifier: feed bursts as they come, get final events back.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate of the signal the bursts came from, Hz.
+    channels : sequence of str
+        Channel names; every burst must name only these.
+
+    Examples
+    --------
+    >>> from dsp import Burst
+    >>> clf = Classifier(1000.0, ["calf"])
+    >>> spike = Burst(("calf",), 1.000, 1.015, 80.0, "spike", features={"peak_snr": 12.0})
+    >>> clf.feed([spike])        # held: an ECG train could still follow
+    []
+    >>> [e.trial_type for e in clf.flush()]
+    ['fasciculation']
+    """
+
+    def __init__(self, fs: float, channels: Sequence[str]) -> None:
+        fs = float(fs)
+        if not (math.isfinite(fs) and fs > 0):
+            raise ValueError(f"Classifier: fs must be a positive rate in Hz, got {fs!r}")
+        if isinstance(channels, str):
+            channels = (channels,)
+        self.fs = fs
+        self.channels = tuple(str(c) for c in channels)
+        if not self.channels:
+            raise ValueError("Classifier: at least one channel name is required, got none")
+        self._known = set(self.channels)
+        self._pending: list[Burst] = []
+        self._history: list[Burst] = []  # every burst still inside some context window
+        self._recent_fp: list[tuple[float, Burst]] = []  # fasciculations of the last ~0.1 s
+        self._clock = -math.inf  # latest offset seen, s
+
+    def _check(self, burst: Burst) -> None:
+        if not isinstance(burst, Burst):
+            raise TypeError(f"Classifier.feed: expected dsp.Burst objects, got {type(burst).__name__}")
+        unknown = [c for c in burst.channels if c not in self._known]
+        if unknown:
+            raise ValueError(
+                f"Classifier.feed: the burst at {burst.onset_s:.3f}-{burst.offset_s:.3f} s names "
+                f"channel(s) {unknown} that are not among the classifier's channels {list(self.channels)}"
+            )
+
+    def feed(self, bursts: Iterable[Burst]) -> list[Event]:
+        """Add bursts; return the events whose decision is now final.
+
+        Parameters
+        ----------
+        bursts : iterable of Burst
+            New bursts, ideally in order of ``offset_s``.
+
+        Returns
+        -------
+        list of Event
+            Events decided by this call, in order of burst offset.
+        """
+        new = list(bursts)
+        for b in new:
+            self._check(b)
+        if new:
+            self._pending.extend(new)
+            self._history.extend(new)
+            self._clock = max(self._clock, max(b.offset_s for b in new))
+        # Everything with an offset up to the clock has arrived, so a burst whose
+        # context window ends before the clock can be decided now.
+        return self._finalize(lambda b: b.offset_s + HOLD_S < self._clock)
+
+    def flush(self) -> list[Event]:
+        """Decide every burst still held (end of the recording)."""
+        return self._finalize(lambda b: True)
+
+    def _finalize(self, ready) -> list[Event]:
+        self._pending.sort(key=_order)
+        n = 0
+        while n < len(self._pending) and ready(self._pending[n]):
+            n += 1
+        done, self._pending = self._pending[:n], self._pending[n:]
+        events = [self._decide(b) for b in done]
+        self._prune()
+        return events
+
+    def _prune(self) -> None:
+        # Future bursts end at or after the clock and pending ones are still
+        # undecided: nothing older than RETAIN_S before either is context.
+        floor = min([self._clock] + [b.offset_s for b in self._pending]) - RETAIN_S
+        if self._history and self._history[0].offset_s < floor:
+            self._history = [b for b in self._history if b.offset_s >= floor]
+
+    def _context(self, burst: Burst) -> list[Burst]:
+        lo, hi = burst.offset_s - RETAIN_S, burst.offset_s + HOLD_S
+        return [b for b in self._history if lo <= b.offset_s <= hi]
+
+    def _decide(self, burst: Burst) -> Event:
+        subtype_extra = ""
+        extra_text = ""
+        if burst.kind == "artifact":
+            d = decide_guard(burst)
+        elif burst.kind == "spike":
+            ctx = self._context(burst)
+            beats, rr = ecg_train(burst, ctx)
+            d = decide_spike(burst, ecg_beats=beats, rr_s=rr, inside=inside_artifact(burst, ctx))
+            if d.trial_type == "fasciculation":
+                t = t_peak(burst)
+                self._recent_fp = [(tp, b) for tp, b in self._recent_fp if t - tp <= DOUBLET_MAX_S]
+                prev = [tp for tp, b in self._recent_fp if DOUBLET_MIN_S <= t - tp and same_site(b, burst)]
+                if prev:
+                    gap_ms = (t - max(prev)) * 1000
+                    subtype_extra = "doublet"
+                    extra_text = f"; second discharge {gap_ms:.0f} ms after the first (doublet)"
+                    d = Decision(d.trial_type, d.confidence, d.evidence.replace(", no regular repetition", ""))
+                self._recent_fp.append((t, burst))
+        else:
+            d = decide_sustained(burst, motion_overlap=motion_overlap(burst, self._context(burst)))
+        features = dict(burst.features)
+        features.setdefault("t_peak_s", t_peak(burst))
+        return Event(
+            channels=burst.channels,
+            onset_s=burst.onset_s,
+            offset_s=burst.offset_s,
+            peak_uv=burst.peak_uv,
+            trial_type=d.trial_type,
+            confidence=d.confidence,
+            evidence=d.evidence + extra_text,
+            subtype=d.subtype or subtype_extra,
+            features=features,
+        )
+
+
+def classify(bursts: Sequence[Burst], *, fs: float, channels: Sequence[str]) -> list[Event]:
+    """Classify a whole recording's bursts into events.
+
+    Parameters
+    ----------
+    bursts : sequence of Burst
+        Bursts from ``dsp`` (any order; they are sorted by offset).
+    fs : float
+        Sampling rate, Hz.
+    channels : sequence of str
+        Channel names of the recording.
+
+    Returns
+    -------
+    list of Event
+        One event per burst, in order of burst offset, each with a class,
+        confidence, plain-words evidence and the burst's features.
+
+    Examples
+    --------
+    >>> from dsp import Burst
+    >>> b = Burst(("calf",), 10.0, 70.0, 300.0, "sustained", features={"fall_s": 8.0})
+    >>> classify([b], fs=1000.0, channels=["calf"])[0].trial_type
+    'cramp'
+    """
+    clf = Classifier(fs, channels)
+    return clf.feed(sorted(bursts, key=_order)) + clf.flush()
