@@ -1,0 +1,168 @@
+import random
+
+import pytest
+
+from classifier import Classifier, classify
+from dsp import Burst
+
+CH = ("calf_1", "calf_2", "calf_3", "calf_4")
+
+
+def spike(t, ch=("calf_1",), peak=80.0, **features):
+    f = {"peak_snr": 12.0, "t_peak_s": t + 0.006, "width_s": 0.006, "phases": 2, "lf_ratio": 0.05,
+         "step_snr": 4.0}
+    f.update(features)
+    return Burst(tuple(ch), t, t + 0.014, peak, "spike", features=f)
+
+
+def sustained(on, off, ch=("calf_1",), peak=300.0, **features):
+    return Burst(tuple(ch), on, off, peak, "sustained", features=features)
+
+
+def run(bursts):
+    return classify(bursts, fs=1000.0, channels=CH)
+
+
+def test_isolated_spike_is_a_fasciculation_with_evidence_and_features():
+    (ev,) = run([spike(5.0)])
+    assert ev.trial_type == "fasciculation" and ev.subtype == ""
+    assert ev.confidence > 0.8
+    assert "calf_1" in ev.evidence and "12x noise" in ev.evidence and "biphasic" in ev.evidence
+    assert ev.features["t_peak_s"] == pytest.approx(5.006)
+    assert ev.features["width_s"] == pytest.approx(0.006)
+
+
+def test_low_snr_spike_gets_lower_confidence():
+    (weak,) = run([spike(5.0, peak_snr=3.5)])
+    (strong,) = run([spike(5.0, peak_snr=20.0)])
+    assert weak.trial_type == "fasciculation"
+    assert weak.confidence < 0.6 < strong.confidence
+
+
+def test_regular_train_is_ecg_but_poisson_like_spikes_are_not():
+    beats = [spike(10.0 + 0.85 * k + (0.01 if k % 2 else 0.0), peak=40.0) for k in range(6)]
+    events = run(beats)
+    assert [e.subtype for e in events] == ["ecg"] * 6
+    assert all(e.trial_type == "artifact" for e in events)
+    assert "per minute" in events[0].evidence
+    # Irregular intervals (as from a Poisson process): every one a twitch.
+    irregular = [spike(t) for t in (10.0, 10.5, 11.9, 12.3, 14.1, 15.6)]
+    assert {e.trial_type for e in run(irregular)} == {"fasciculation"}
+
+
+def test_regular_spikes_of_very_different_size_are_not_ecg():
+    beats = [spike(10.0 + 0.8 * k, peak=p) for k, p in enumerate((20.0, 90.0, 25.0, 150.0, 30.0))]
+    assert {e.trial_type for e in run(beats)} == {"fasciculation"}
+
+
+def test_regular_spikes_on_different_channels_are_not_one_train():
+    beats = [spike(10.0 + 0.8 * k, ch=(CH[k % 4],)) for k in range(5)]
+    assert {e.trial_type for e in run(beats)} == {"fasciculation"}
+
+
+def test_doublet_within_10_to_110_ms_on_the_same_channel():
+    events = run([spike(5.0), spike(5.032), spike(9.0), spike(9.300), spike(12.0), spike(12.04, ch=("calf_3",))])
+    assert [e.subtype for e in events] == ["", "doublet", "", "", "", ""]
+    assert "32 ms" in events[1].evidence and "doublet" in events[1].evidence
+    assert all(e.trial_type == "fasciculation" for e in events)
+
+
+def test_pop_single_channel_step_and_motion_on_many_channels():
+    (pop,) = run([spike(3.0, peak=3000.0, peak_snr=600.0, step_snr=700.0, lf_ratio=0.8)])
+    assert (pop.trial_type, pop.subtype) == ("artifact", "pop")
+    (motion,) = run([spike(3.0, ch=CH, peak=400.0, peak_snr=80.0, lf_ratio=0.8)])
+    assert (motion.trial_type, motion.subtype) == ("artifact", "motion")
+    assert "4 channels" in motion.evidence
+
+
+def test_spike_inside_a_guard_flagged_artifact_is_that_artifact():
+    guard = Burst(("calf_1",), 2.9, 3.5, 5000.0, "artifact", artifact="clipping")
+    events = run([spike(3.0), guard])
+    kinds = sorted((e.trial_type, e.subtype) for e in events)
+    assert kinds == [("artifact", "clipping"), ("artifact", "clipping")]
+    guard_ev = next(e for e in events if e.onset_s == 2.9)
+    assert "limit" in guard_ev.evidence
+
+
+def test_long_slow_fading_wobbly_activity_is_a_confident_cramp():
+    (ev,) = run([sustained(10.0, 102.0, ch=("calf_1", "calf_2"), rise_s=1.5, fall_s=12.0, wobble=0.5,
+                           env_cv=0.5, prior_spike_rate=12.0)])
+    assert ev.trial_type == "cramp" and ev.confidence > 0.95
+    assert "92 s" in ev.evidence and "calf_1, calf_2" in ev.evidence and "12 s fade" in ev.evidence
+
+
+def test_cramp_on_one_channel_only_is_still_a_cramp():
+    (ev,) = run([sustained(10.0, 50.0, ch=("calf_3",), rise_s=3.0, fall_s=6.0, wobble=0.4)])
+    assert ev.trial_type == "cramp"
+
+
+def test_quick_regular_contraction_with_motion_is_voluntary():
+    motion = Burst(CH, 20.0, 20.6, 900.0, "artifact", artifact="motion")
+    events = run([sustained(20.2, 26.0, ch=CH[:2], rise_s=0.4, fall_s=0.3, wobble=0.05, env_cv=0.12), motion])
+    vol = next(e for e in events if e.trial_type != "artifact")
+    assert vol.trial_type == "voluntary" and vol.confidence > 0.9
+    assert "with movement" in vol.evidence
+
+
+def test_held_contraction_is_never_a_confident_cramp():
+    # A 25 s clench held steadily and released in 1.5 s: ambiguous at worst.
+    (ev,) = run([sustained(5.0, 30.0, rise_s=0.6, fall_s=1.5, wobble=0.15, env_cv=0.3)])
+    assert not (ev.trial_type == "cramp" and ev.confidence > 0.6)
+    assert ev.confidence <= 0.6 and "ambiguous" in ev.evidence
+
+
+def test_guard_artifact_keeps_its_kind():
+    (ev,) = run([Burst(("calf_2",), 1.0, 4.0, 0.0, "artifact", artifact="flat")])
+    assert (ev.trial_type, ev.subtype) == ("artifact", "flat") and "calf_2" in ev.evidence
+
+
+def _mixed_bursts(seed):
+    rng = random.Random(seed)
+    bursts = [spike(rng.uniform(0, 120), ch=(rng.choice(CH),), peak=rng.uniform(20, 200)) for _ in range(60)]
+    bursts += [spike(30.0 + 0.9 * k + rng.uniform(-0.01, 0.01), ch=("calf_2",), peak=50.0) for k in range(20)]
+    t = 5.0
+    for _ in range(4):
+        d = rng.uniform(2, 40)
+        bursts.append(sustained(t, t + d, ch=(rng.choice(CH),), fall_s=rng.uniform(0.2, 8), wobble=rng.random()))
+        t += d + rng.uniform(1, 10)
+    bursts.append(Burst(("calf_4",), 60.0, 61.0, 900.0, "artifact", artifact="motion"))
+    bursts.append(spike(60.5, ch=("calf_4",)))
+    bursts.append(spike(70.0))
+    bursts.append(spike(70.03))
+    return sorted(bursts, key=lambda b: (b.offset_s, b.onset_s))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_streaming_in_any_split_equals_classify(seed):
+    bursts = _mixed_bursts(seed)
+    offline = run(bursts)
+    assert len(offline) == len(bursts)
+    rng = random.Random(100 + seed)
+    clf = Classifier(1000.0, CH)
+    streamed = []
+    i = 0
+    while i < len(bursts):
+        n = rng.choice([0, 1, 1, 2, 5, 17])
+        streamed += clf.feed(bursts[i:i + n])
+        i += n
+    streamed += clf.flush()
+    assert streamed == offline
+
+
+def test_streaming_holds_a_spike_until_its_ecg_window_has_passed():
+    clf = Classifier(250.0, CH)
+    assert clf.feed([spike(1.0)]) == []
+    assert clf.feed([spike(3.0, ch=("calf_2",))]) == []  # 2 s later: a train could still form
+    out = clf.feed([sustained(4.0, 6.0, ch=("calf_3",))])
+    assert [e.onset_s for e in out] == [1.0]
+    assert [e.onset_s for e in clf.flush()] == [3.0, 4.0]
+    assert clf.flush() == []
+
+
+def test_unknown_channel_and_bad_rate_are_clear_errors():
+    with pytest.raises(ValueError, match=r"channel\(s\) \['thigh'\].*not among"):
+        classify([spike(1.0, ch=("thigh",))], fs=1000.0, channels=CH)
+    with pytest.raises(ValueError, match="fs must be a positive rate"):
+        Classifier(0.0, CH)
+    with pytest.raises(TypeError, match="expected dsp.Burst"):
+        Classifier(1000.0, CH).feed(["not a burst"])

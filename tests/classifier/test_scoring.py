@@ -1,0 +1,138 @@
+import math
+
+import pytest
+
+from classifier import EvalResult, score_events
+from dsp import Event
+
+
+def ev(on, off, cls, sub="", t_peak=None, **features):
+    if t_peak is not None:
+        features["t_peak_s"] = t_peak
+    return Event(("ch1",), on, off, 50.0, cls, 1.0, subtype=sub, features=features)
+
+
+def fp(t, **features):
+    return ev(t - 0.007, t + 0.007, "fasciculation", t_peak=t, **features)
+
+
+def test_point_events_match_within_25_ms_or_3_samples():
+    truth = [fp(1.0), fp(2.0), fp(3.0)]
+    pred = [fp(1.020), fp(2.030), fp(3.0)]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    # 20 ms and 0 ms match, 30 ms does not: TP 2, P = R = 2/3.
+    assert r.tp["fasciculation"] == 2
+    assert r.precision("fasciculation") == pytest.approx(2 / 3)
+    assert r.recall("fasciculation") == pytest.approx(2 / 3)
+    assert r.f1("fasciculation") == pytest.approx(2 / 3)
+    assert r.confusion[("fasciculation", "missed")] == 1 and r.confusion[("none", "fasciculation")] == 1
+    # At 100 Hz, 3 samples = 30 ms, so the 30 ms pair matches as well.
+    r100 = score_events(truth, pred, fs=100.0, rest_duration_s=None)
+    assert r100.tp["fasciculation"] == 3
+
+
+def test_matching_is_one_to_one_and_class_agnostic():
+    truth = [fp(1.0), ev(4.95, 5.05, "artifact", "ecg", t_peak=5.0)]
+    pred = [fp(1.002), fp(1.010), fp(5.004)]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    assert r.tp["fasciculation"] == 1  # only one of the two near 1.0 s
+    assert r.confusion[("ecg", "fasciculation")] == 1  # an ECG beat called a twitch, not a miss
+    assert r.confusion[("ecg", "missed")] == 0
+    assert r.confusion[("none", "fasciculation")] == 1
+    assert r.confused_as("ecg", "fasciculation") == 1.0
+    assert r.precision("fasciculation") == pytest.approx(1 / 3)
+    assert r.recall("ecg") == 0.0
+
+
+def test_extended_events_match_at_iou_02_with_onset_offset_errors():
+    truth = [ev(10.0, 40.0, "cramp"), ev(100.0, 130.0, "cramp")]
+    pred = [ev(12.0, 42.0, "cramp"), ev(100.0, 104.0, "cramp")]  # IoU 28/32 and 4/30
+    r = score_events(truth, pred, fs=250.0, rest_duration_s=None)
+    assert r.tp["cramp"] == 1
+    assert r.confusion[("cramp", "missed")] == 1 and r.confusion[("none", "cramp")] == 1
+    t = r.timing("cramp")
+    assert t["onset_median_abs_s"] == pytest.approx(2.0) and t["onset_bias_s"] == pytest.approx(2.0)
+    assert t["offset_median_abs_s"] == pytest.approx(2.0)
+    assert t["onset_within_2s"] == 1.0 and t["onset_within_1s"] == 0.0
+
+
+def test_splits_and_merges():
+    truth = [ev(10.0, 40.0, "cramp"), ev(60.0, 70.0, "voluntary"), ev(72.0, 80.0, "voluntary")]
+    pred = [ev(10.0, 20.0, "cramp"), ev(22.0, 40.0, "cramp"), ev(59.0, 81.0, "voluntary")]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    assert r.splits["cramp"] == 1 and r.merges["cramp"] == 0
+    assert r.merges["voluntary"] == 2 and r.splits["voluntary"] == 0
+    assert r.split_merge_rate("cramp") == 1.0
+    assert r.split_merge_rate("voluntary") == 1.0
+    # The 22-40 s piece (IoU 0.6) is the match; 10-20 s (IoU 0.33) is left over.
+    assert r.onset_err_s["cramp"] == [pytest.approx(12.0)]
+
+
+def test_false_alarms_per_hour_of_rest():
+    truth = [ev(100.0, 130.0, "cramp")]
+    pred = [ev(100.0, 130.0, "cramp"), ev(500.0, 520.0, "cramp"), ev(900.0, 905.0, "cramp")]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=1800.0)
+    assert r.rest_false_alarms["cramp"] == 2
+    assert r.false_alarms_per_hour("cramp") == pytest.approx(4.0)
+    no_rest = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    assert math.isnan(no_rest.false_alarms_per_hour("cramp"))
+
+
+def test_rate_error_over_2_min_windows():
+    truth = [fp(1.0 + 10 * k) for k in range(10)] + [fp(121.0 + 20 * k) for k in range(5)]
+    truth.append(fp(5.0, snr=1.0))  # too faint to count in the rate truth
+    pred = [fp(1.0 + 10 * k) for k in range(9)] + [fp(121.0 + 15 * k) for k in range(6)]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None, duration_s=250.0)
+    assert r.rate_windows == [(10, 9), (5, 6)]  # the last 10 s are not a full window
+    assert r.rate_error() == pytest.approx(0.15)  # median of 0.1 and 0.2
+
+
+def test_recall_by_snr_and_high_snr_precision():
+    truth = [fp(1.0, snr=2.0), fp(2.0, snr=4.0), fp(3.0, snr=7.0), fp(4.0, snr=12.0), fp(5.0, snr=20.0)]
+    pred = [fp(1.0), fp(3.0), fp(4.0), fp(8.0, peak_snr=3.0), fp(9.0, peak_snr=9.0)]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    rec = r.recall_by_snr("fasciculation")
+    assert rec["<3"] == (1, 1.0) and rec["3-5"] == (1, 0.0) and rec["5-10"] == (1, 1.0)
+    assert rec[">=10"] == (2, 0.5)
+    # SNR >= 5: truths at 7, 12, 20 (2 hit); detections: 3.0 and 4.0 s, plus the
+    # unmatched one measuring 9x noise; the 3x one and the match to a 2x truth drop out.
+    assert r.recall("fasciculation", high_snr=True) == pytest.approx(2 / 3)
+    assert r.precision("fasciculation", high_snr=True) == pytest.approx(2 / 3)
+
+
+def test_doublets_and_tolerance_curve():
+    truth = [fp(1.0), ev(1.025, 1.039, "fasciculation", "doublet", t_peak=1.032)]
+    pred = [fp(1.0), Event(("ch1",), 1.030, 1.044, 50.0, "fasciculation", 0.9, subtype="doublet",
+                           features={"t_peak_s": 1.047})]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    assert (r.doublet_truth, r.doublet_found, r.doublet_tagged) == (1, 1, 1)
+    # Second discharge is 15 ms off: found at tau 25 and 50 ms, not at 10 ms.
+    assert r.tau_curve[(10, "fasciculation", "tp")] == 1
+    assert r.tau_curve[(25, "fasciculation", "tp")] == 2
+    assert r.tau_curve[(50, "fasciculation", "tp")] == 2
+
+
+def test_merge_adds_recordings_exactly():
+    a = score_events([ev(10.0, 40.0, "cramp")], [ev(11.0, 40.0, "cramp")], fs=250.0, rest_duration_s=600.0)
+    b = score_events([ev(10.0, 40.0, "cramp"), fp(50.0)], [ev(13.0, 41.0, "voluntary")], fs=250.0,
+                     rest_duration_s=1200.0)
+    m = EvalResult.merge([a, b])
+    assert m.n_recordings == 2 and m.rest_s == 1800.0
+    assert m.n_truth["cramp"] == 2 and m.tp["cramp"] == 1
+    assert m.recall("cramp") == 0.5 and m.precision("cramp") == 1.0
+    assert m.confused_as("cramp", "voluntary") == 0.5
+    assert sorted(m.onset_err_s["cramp"]) == [1.0, 3.0]
+    assert m.false_alarms_per_hour("voluntary") == pytest.approx(2.0)
+    text = m.format()
+    for needle in ("cramp", "recordings: 2", "confusion matrix", "missed", "none", "cramps called voluntary",
+                   "onset median |err| 2.00 s"):
+        assert needle in text
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="fs must be a positive rate"):
+        score_events([], [], fs=0.0, rest_duration_s=None)
+    with pytest.raises(ValueError, match="rest_duration_s must be None or >= 0"):
+        score_events([], [], fs=250.0, rest_duration_s=-1.0)
+    with pytest.raises(TypeError, match=r"predicted\[0\] is a str"):
+        score_events([], ["cramp"], fs=250.0, rest_duration_s=None)
