@@ -1,0 +1,157 @@
+"""End-to-end evaluation on the simulator: simulate -> dsp.Pipeline -> classify -> score.
+
+Seeds used to tune the rules (``TUNING_SEEDS``) and seeds used to report
+scores (``EVAL_SEEDS``) are disjoint (science.md §3.6 item 10), so a reported
+figure is a held-out figure.
+
+Examples
+--------
+>>> from classifier.evaluation import EVAL_SEEDS, run_evaluation
+>>> results = run_evaluation(["rest_benign"], ["cyton_250"], EVAL_SEEDS[:1], duration_s=60)  # doctest: +SKIP
+>>> print(results["cyton_250"].format())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from classifier.classify import classify
+from classifier.scoring import EvalResult, score_events
+from dsp import Burst, Chunk, Event
+
+#: Seeds the rules were tuned on.
+TUNING_SEEDS: tuple[int, ...] = tuple(range(1, 31))
+#: Held-out seeds for reported scores; never used while tuning.
+EVAL_SEEDS: tuple[int, ...] = tuple(range(7001, 7041))
+assert not set(TUNING_SEEDS) & set(EVAL_SEEDS), "tuning and evaluation seeds must be disjoint"
+
+#: Truth classes during which the muscle is not at rest.
+_ACTIVE = ("cramp", "voluntary")
+#: Chunk length fed to the pipeline, s (any length gives the same bursts).
+_CHUNK_S = 10.0
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """One simulated recording through the whole chain (for tuning and plots)."""
+
+    scenario: str
+    device: str
+    seed: int
+    fs: float
+    channels: tuple[str, ...]
+    duration_s: float
+    truth: list[Event]
+    bursts: list[Burst]
+    events: list[Event]
+    result: EvalResult
+
+
+def rest_seconds(truth: Sequence[Event], duration_s: float) -> float:
+    """Seconds of ``duration_s`` not covered by any cramp or voluntary truth event."""
+    spans = sorted((max(0.0, e.onset_s), min(duration_s, e.offset_s)) for e in truth if e.trial_type in _ACTIVE)
+    busy, end = 0.0, -math.inf
+    for a, b in spans:
+        if b <= end:
+            continue
+        busy += b - max(a, end)
+        end = b
+    return max(0.0, duration_s - busy)
+
+
+def detect(data, fs: float, channels: Sequence[str]) -> list[Burst]:
+    """Run ``dsp.Pipeline`` over a whole array in fixed chunks and return its bursts."""
+    from dsp import Pipeline
+
+    pipe = Pipeline(fs, tuple(channels))
+    step = max(1, int(round(_CHUNK_S * fs)))
+    bursts: list[Burst] = []
+    for start in range(0, data.shape[0], step):
+        bursts += pipe.process(Chunk(data[start:start + step], fs=fs, t0=start / fs, channels=tuple(channels)))
+    bursts += pipe.flush()
+    return bursts
+
+
+def evaluate_one(scenario: str, device: str, seed: int, duration_s: float | None = None) -> RunOutput:
+    """Simulate one recording, detect, classify and score it.
+
+    Parameters
+    ----------
+    scenario : str
+        Simulator scenario name (``firmware_bridge.list_scenarios()``).
+    device : str
+        Device model name (``firmware_bridge.DEVICES``).
+    seed : int
+        Simulator seed.
+    duration_s : float, optional
+        Recording length, s; the scenario's own length when None.
+    """
+    from firmware_bridge import simulate
+
+    rec = simulate(scenario, device=device, duration_s=duration_s, seed=seed)
+    fs = float(rec.fs)
+    channels = tuple(rec.channels)
+    length = rec.data.shape[0] / fs
+    bursts = detect(rec.data, fs, channels)
+    events = classify(bursts, fs=fs, channels=channels)
+    truth = list(rec.truth)
+    result = score_events(truth, events, fs=fs, rest_duration_s=rest_seconds(truth, length), duration_s=length)
+    return RunOutput(scenario, device, seed, fs, channels, length, truth, bursts, events, result)
+
+
+def run_evaluation(
+    scenarios: Sequence[str],
+    devices: Sequence[str],
+    seeds: Sequence[int],
+    duration_s: float | None = None,
+    *,
+    progress: Callable[[RunOutput], None] | None = None,
+) -> dict[str, EvalResult]:
+    """Score the classifier over every (scenario, device, seed), per device.
+
+    Parameters
+    ----------
+    scenarios : sequence of str
+        Simulator scenarios.
+    devices : sequence of str
+        Device models; one merged result each.
+    seeds : sequence of int
+        Simulator seeds; pass ``EVAL_SEEDS`` (or a slice) for reported figures.
+    duration_s : float, optional
+        Override of each recording's length, s.
+    progress : callable, optional
+        Called with each ``RunOutput`` as it finishes.
+
+    Returns
+    -------
+    dict of str to EvalResult
+        Merged scores per device, in the order of ``devices``.
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` mixes tuning and evaluation seeds (a held-out score must
+        not include seeds the rules were tuned on).
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("run_evaluation: at least one seed is needed, got none")
+    tuning = set(seeds) & set(TUNING_SEEDS)
+    if tuning and set(seeds) - set(TUNING_SEEDS):
+        raise ValueError(
+            f"run_evaluation: seeds mix tuning seeds {sorted(tuning)[:5]} with other seeds; "
+            "use TUNING_SEEDS while tuning and EVAL_SEEDS for reported scores"
+        )
+    out: dict[str, EvalResult] = {}
+    for device in devices:
+        parts = []
+        for scenario in scenarios:
+            for seed in seeds:
+                run = evaluate_one(scenario, device, seed, duration_s)
+                if progress is not None:
+                    progress(run)
+                parts.append(run.result)
+        out[device] = EvalResult.merge(parts)
+    return out
