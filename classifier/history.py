@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import NoReturn
 
 import platformdirs
 
@@ -159,6 +160,26 @@ class Recurrence:
     longest_cramp_s: float = 0.0
 
 
+class HistoryBusyError(EmgwatchError, TimeoutError):
+    """Another process held the history's write lock for longer than ``busy_timeout_s``.
+
+    Example scenarios: a long-running ``analyze`` writing thousands of events while a
+    second process with a short timeout tries to add a session.
+    """
+
+
+def _raise_sql(err: sqlite3.Error, path: Path, action: str, busy_timeout_s: float) -> NoReturn:
+    text = str(err)
+    if "locked" in text or "busy" in text:
+        raise HistoryBusyError(
+            f"{path}: could not {action}: the history was locked by another process for more than "
+            f"{busy_timeout_s:g} s; try again, or raise busy_timeout_s"
+        ) from None
+    if isinstance(err, sqlite3.OperationalError):
+        raise EmgwatchError(f"{path}: could not {action}: {text}") from err
+    raise InputFormatError(f"{path}: not a usable emgwatch history database: {text}") from None
+
+
 def default_history_path() -> Path:
     """The history file used when no path is given (see the module docstring)."""
     home = os.environ.get("EMGWATCH_HOME")
@@ -209,6 +230,7 @@ class History:
         self.path = Path(path) if path is not None else default_history_path()
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self.busy_timeout_s = float(busy_timeout_s)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per session.
@@ -222,9 +244,9 @@ class History:
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA secure_delete = ON")
             self._migrate(db)
-        except sqlite3.DatabaseError as err:
+        except sqlite3.Error as err:
             db.close()
-            raise InputFormatError(f"{self.path}: not a usable emgwatch history database: {err}") from None
+            _raise_sql(err, self.path, "open the history", self.busy_timeout_s)
         except BaseException:
             db.close()
             raise
@@ -272,15 +294,21 @@ class History:
             warnings.warn(f"History {self.path} was never closed", ResourceWarning, stacklevel=2)
             self.close()
 
-    def _write(self, work: Callable[[sqlite3.Connection], int | None]) -> int | None:
+    def _write(self, work: Callable[[sqlite3.Connection], int | None], action: str) -> int | None:
         with self._lock:
             db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock on upgrade
+            except sqlite3.Error as err:
+                _raise_sql(err, self.path, action, self.busy_timeout_s)
             try:
                 result = work(db)
                 db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
+            except BaseException as err:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if isinstance(err, sqlite3.Error):
+                    _raise_sql(err, self.path, action, self.busy_timeout_s)
                 raise
             return result
 
@@ -346,7 +374,7 @@ class History:
             )
             return sid
 
-        return int(self._write(work))
+        return int(self._write(work, "add a session"))
 
     def delete(self, session_id: int) -> None:
         """Delete one session and its events.
@@ -361,7 +389,7 @@ class History:
             if db.execute("DELETE FROM sessions WHERE id = ?", (int(session_id),)).rowcount == 0:
                 raise ValueError(f"{self.path}: no session with id {session_id}")
 
-        self._write(work)
+        self._write(work, f"delete session {session_id}")
 
     def delete_all(self) -> None:
         """Delete every session and event (the file and its schema stay)."""
@@ -370,12 +398,16 @@ class History:
             db.execute("DELETE FROM events")
             db.execute("DELETE FROM sessions")
 
-        self._write(work)
+        self._write(work, "delete the history")
 
     # -- reading ----------------------------------------------------------------------
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
-            return self._conn().execute(sql, args).fetchall()
+            db = self._conn()
+            try:
+                return db.execute(sql, args).fetchall()
+            except sqlite3.Error as err:
+                _raise_sql(err, self.path, "read the history", self.busy_timeout_s)
 
     def sessions(self, since: datetime | None = None) -> list[SessionRecord]:
         """Sessions that began (or, if unknown, were analysed) at or after ``since``, oldest first."""
