@@ -19,7 +19,7 @@ About sustained ... activity  info         cramp-like activity
 What may help                 info         either
 When to get medical help      info         either: red flags phrased as "if ..."
 About this recording          info         always when something was found (caveats)
-About this advice             info         always: the disclaimer
+About this advice             info         always: the disclaimer (and caveats that echo it)
 ============================  ===========  ==============================================
 
 Red flags that depend on what the user feels (weakness, swallowing ...) are shown as
@@ -165,6 +165,8 @@ def _shipped_kb() -> KnowledgeBase:
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
+    if seconds < 600:  # "1.5 min", not a rounded "2 min" for 90 s
+        return f"{seconds / 60:.1f}".removesuffix(".0") + " min"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
@@ -288,6 +290,11 @@ def advise(
         raise TypeError(f"advise: summary must be a SessionSummary, got {type(summary).__name__}")
     kb = _shipped_kb() if kb is None else kb
     twitches, cramps = summary.fasciculations > 0, summary.cramps > 0
+    # A caveat that says what the disclaimer says ("... cannot diagnose a disease") is
+    # shown beside the disclaimer, so that word appears only there and only negated.
+    caveats = [c for c in map(_sentence, summary.caveats) if c]
+    disclaimer_like = [c for c in caveats if "diagnos" in c.lower()]
+    caveats = [c for c in caveats if c not in disclaimer_like]
     blocks: list[AdviceBlock] = []
 
     if twitches or cramps:
@@ -305,9 +312,8 @@ def advise(
             f"No brief twitches and no sustained involuntary activity were found in {_duration(summary.duration_s)} "
             f"on {_plural(len(summary.channels), 'channel', 'channels')}."
         )
-        for line in (*_other_lines(summary), *map(_sentence, summary.caveats)):
-            if line:
-                b.say(line)
+        for line in (*_other_lines(summary), *caveats):
+            b.say(line)
         blocks.append(b.cite("general.quality.surface_limits").build())
 
     long_cramp = summary.longest_cramp_s > LONG_CRAMP_S
@@ -356,12 +362,14 @@ def advise(
         blocks.append(b.cite("general.flag.new_medicine", "general.emergency.call_ahead").build())
 
         b = _Block(kb, TITLE_RECORDING)
-        for line in map(_sentence, summary.caveats):
-            if line:
-                b.say(line)
+        for line in caveats:
+            b.say(line)
         blocks.append(b.cite("general.quality.surface_limits").build())
 
-    blocks.append(_Block(kb, TITLE_DISCLAIMER).cite("general.disclaimer").build())
+    b = _Block(kb, TITLE_DISCLAIMER).cite("general.disclaimer")
+    for line in disclaimer_like:
+        b.say(line)
+    blocks.append(b.build())
     return blocks
 
 
