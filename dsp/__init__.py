@@ -15,13 +15,50 @@ from dsp._errors import (
     UnsupportedFormatError,
 )
 from dsp._types import ARTIFACT_KINDS, BURST_KINDS, EVENT_CLASSES, Burst, Chunk, Event
+from dsp.config import DetectorConfig
+from dsp.envelope import (
+    RmsState,
+    TkeoState,
+    init_rms_state,
+    init_tkeo_state,
+    moving_rms,
+    tkeo,
+)
+from dsp.features import FEATURE_NAMES
+from dsp.filters import (
+    FilterState,
+    design_bandpass,
+    design_mains_comb,
+    detect_mains,
+    init_filter_state,
+    mains_lines,
+    sos_filter,
+)
+from dsp.pipeline import Pipeline, detect_bursts
 
 __all__ = [
     "ARTIFACT_KINDS",
     "BURST_KINDS",
     "EVENT_CLASSES",
+    "FEATURE_NAMES",
     "Burst",
     "Chunk",
+    "DetectorConfig",
+    "FilterState",
+    "Pipeline",
+    "RmsState",
+    "TkeoState",
+    "design_bandpass",
+    "design_mains_comb",
+    "detect_bursts",
+    "detect_mains",
+    "init_filter_state",
+    "init_rms_state",
+    "init_tkeo_state",
+    "mains_lines",
+    "moving_rms",
+    "sos_filter",
+    "tkeo",
     "EmgwatchError",
     "Event",
     "InputFormatError",

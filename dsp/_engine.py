@@ -1,0 +1,391 @@
+"""The fused per-block kernel: noise floor, spike and sustained detection, guards.
+
+One numba call processes a run of complete blocks of already-filtered data.
+Channels run in parallel (``prange``); within a channel, blocks and samples run
+in order, so the result does not depend on how many blocks one call gets: the
+``Pipeline`` may call it once per block (live) or once per 2 s (offline) and
+the events are identical.
+
+Per channel and per block (``block_n`` samples, aligned to absolute sample
+indices):
+
+* spikes: smoothed energy ``e = mean(y^2)`` over ``w`` samples, hysteresis on
+  ``e`` against ``(snr * noise)^2``; a run is recorded as ``[on, off)`` shifted
+  back by ``w // 2`` to centre the causal window on the discharge;
+* sustained: moving RMS over ``n_env`` blocks, hysteresis, onset backtracked to
+  the first block of the run above the off threshold, offset = end of the last
+  block above it, runs closer than ``merge_n`` merged, shorter than ``min_n``
+  dropped;
+* noise floor: a median tracker on the block RMS (log steps of +-eta), updated
+  only on quiet blocks (no burst candidate, no artefact), so a minute-long
+  cramp cannot drag it up;
+* guards: dropout (non-finite samples), flat (raw peak-to-peak <= flat_ptp),
+  clipping (>= clip_run identical samples at the running extreme), motion
+  (block-mean minus a slow baseline large against noise and band power), pop
+  candidates (a big one-sample jump after which the raw level stays shifted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+# Artefact kind codes used by the kernel (index into ART_NAMES).
+ART_NAMES: tuple[str, ...] = ("dropout", "flat", "clipping", "motion")
+N_ART = len(ART_NAMES)
+
+# Float parameter slots.
+F_SPIKE_ON, F_SPIKE_OFF, F_SUS_ON, F_SUS_OFF, F_FLAT, F_POP, F_POP_LEVEL = 0, 1, 2, 3, 4, 5, 6
+F_MOT_SNR, F_MOT_RATIO, F_MOT_ALPHA, F_ETA, F_NOISE_MIN = 7, 8, 9, 10, 11
+N_FP = 12
+# Int parameter slots.
+I_CLIP_RUN, I_MERGE, I_MIN, I_ART_MERGE, I_SHIFT = 0, 1, 2, 3, 4
+N_IP = 5
+
+
+@dataclass(slots=True)
+class EngineState:
+    """Everything the kernel carries from one block to the next (per channel)."""
+
+    noise: np.ndarray  # (C,) µV RMS
+    e_ring: np.ndarray  # (C, w) last squares for the spike energy
+    e_pos: np.ndarray  # (C,)
+    e_sum: np.ndarray  # (C,)
+    sp: np.ndarray  # (C, 4) int64: active, on, peak_idx, (unused)
+    sp_peak: np.ndarray  # (C,)
+    env_ring: np.ndarray  # (C, n_env) block mean squares
+    env_pos: np.ndarray  # (C, 2) int64: position, filled
+    su: np.ndarray  # (C, 4) int64: state (0 idle, 1 active, 2 closing), on, off, last_above
+    art: np.ndarray  # (C, N_ART, 3) int64: active, on, off
+    raw: np.ndarray  # (C, 8) float64: last, rmax, rmin, base, base_ok, prev_mean, pop_step, pop_prev_mean
+    ints: np.ndarray  # (C, 4) int64: run, pop_pending_idx, last_block_flat, blocks_seen
+    counts: np.ndarray  # (C, 3) int64: clipped, flat, dropout samples
+
+
+def init_engine_state(n_channels: int, w: int, n_env: int, noise: np.ndarray) -> EngineState:
+    """Fresh state; ``noise`` is the initial floor per channel (µV)."""
+    raw = np.zeros((n_channels, 8))
+    raw[:, 0] = np.nan
+    raw[:, 1] = -np.inf
+    raw[:, 2] = np.inf
+    raw[:, 5] = np.nan
+    ints = np.zeros((n_channels, 4), dtype=np.int64)
+    ints[:, 1] = -1
+    return EngineState(
+        noise=np.asarray(noise, dtype=np.float64).copy(),
+        e_ring=np.zeros((n_channels, w)),
+        e_pos=np.zeros(n_channels, dtype=np.int64),
+        e_sum=np.zeros(n_channels),
+        sp=np.zeros((n_channels, 4), dtype=np.int64),
+        sp_peak=np.zeros(n_channels),
+        env_ring=np.zeros((n_channels, n_env)),
+        env_pos=np.zeros((n_channels, 2), dtype=np.int64),
+        su=np.zeros((n_channels, 4), dtype=np.int64),
+        art=np.zeros((n_channels, N_ART, 3), dtype=np.int64),
+        raw=raw,
+        ints=ints,
+        counts=np.zeros((n_channels, 3), dtype=np.int64),
+    )
+
+
+@dataclass(slots=True)
+class EngineOutput:
+    """Events and per-block values of one kernel call (all indices absolute samples)."""
+
+    blk_ms: np.ndarray  # (n_blocks, C) mean square of y, µV²
+    blk_max: np.ndarray  # (n_blocks, C) max |y|, µV
+    blk_noise: np.ndarray  # (n_blocks, C) noise used in the block, µV
+    sp_rec: np.ndarray  # (C, cap, 3) on, off, peak_idx
+    sp_val: np.ndarray  # (C, cap) peak |y|
+    sp_n: np.ndarray  # (C,)
+    su_rec: np.ndarray  # (C, cap, 2) on, off (accepted runs only)
+    su_n: np.ndarray
+    ar_rec: np.ndarray  # (C, cap, 3) kind, on, off
+    ar_n: np.ndarray
+    po_rec: np.ndarray  # (C, cap) sample index of the jump
+    po_val: np.ndarray  # (C, cap) jump size, µV
+    po_n: np.ndarray
+
+
+def alloc_output(n_blocks: int, block_n: int, n_channels: int) -> EngineOutput:
+    n = n_blocks * block_n
+    cap_sp = n // 2 + 2  # a hysteresis run needs >= 2 samples
+    cap_b = n_blocks + 2
+    return EngineOutput(
+        blk_ms=np.empty((n_blocks, n_channels)),
+        blk_max=np.empty((n_blocks, n_channels)),
+        blk_noise=np.empty((n_blocks, n_channels)),
+        sp_rec=np.empty((n_channels, cap_sp, 3), dtype=np.int64),
+        sp_val=np.empty((n_channels, cap_sp)),
+        sp_n=np.zeros(n_channels, dtype=np.int64),
+        su_rec=np.empty((n_channels, cap_b, 2), dtype=np.int64),
+        su_n=np.zeros(n_channels, dtype=np.int64),
+        ar_rec=np.empty((n_channels, N_ART * cap_b + 2, 3), dtype=np.int64),
+        ar_n=np.zeros(n_channels, dtype=np.int64),
+        po_rec=np.empty((n_channels, cap_b), dtype=np.int64),
+        po_val=np.empty((n_channels, cap_b)),
+        po_n=np.zeros(n_channels, dtype=np.int64),
+    )
+
+
+def _run_blocks(
+    raw, y, start, block_n, fp, ip,
+    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, ints, counts,
+    blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+):  # pragma: no cover - compiled
+    n_blocks = raw.shape[0] // block_n
+    n_ch = raw.shape[1]
+    w = e_ring.shape[1]
+    n_env = env_ring.shape[1]
+    clip_run = ip[I_CLIP_RUN]
+    merge_n = ip[I_MERGE]
+    min_n = ip[I_MIN]
+    art_merge = ip[I_ART_MERGE]
+    shift = ip[I_SHIFT]
+    up = np.exp(fp[F_ETA])
+    down = np.exp(-fp[F_ETA])
+    for c in numba.prange(n_ch):
+        for b in range(n_blocks):
+            i0 = b * block_n
+            abs0 = start + i0
+            blk_end = abs0 + block_n
+            nz = noise[c]
+            thr_on = (fp[F_SPIKE_ON] * nz) ** 2
+            thr_off = (fp[F_SPIKE_OFF] * nz) ** 2
+            sumsq = 0.0
+            bmax = 0.0
+            nan_cnt = 0
+            first_nan = -1
+            last_nan = -1
+            sum_raw = 0.0
+            nfin = 0
+            bmin_raw = np.inf
+            bmax_raw = -np.inf
+            dmax = 0.0
+            dmax_idx = -1
+            clip_cnt = 0
+            first_clip = -1
+            last_clip = -1
+            spike_touched = sp[c, 0] == 1
+            last = rawst[c, 0]
+            run = ints[c, 0]
+            for k in range(block_n):
+                i = i0 + k
+                ai = abs0 + k
+                xr = np.float64(raw[i, c])
+                yv = np.float64(y[i, c])
+                ysq = yv * yv
+                sumsq += ysq
+                ay = abs(yv)
+                if ay > bmax:
+                    bmax = ay
+                # spike energy over the last w samples
+                p = e_pos[c]
+                e_sum[c] += ysq - e_ring[c, p]
+                e_ring[c, p] = ysq
+                e_pos[c] = p + 1 if p + 1 < w else 0
+                e = e_sum[c] / w
+                if not np.isfinite(xr):
+                    nan_cnt += 1
+                    if first_nan < 0:
+                        first_nan = ai
+                    last_nan = ai
+                    last = np.nan
+                    run = 0
+                    if sp[c, 0] == 1:
+                        sp[c, 0] = 0
+                        m = sp_n[c]
+                        sp_rec[c, m, 0] = max(sp[c, 1] - shift, 0)
+                        sp_rec[c, m, 1] = max(ai - shift, sp_rec[c, m, 0] + 1)
+                        sp_rec[c, m, 2] = sp[c, 2]
+                        sp_val[c, m] = sp_peak[c]
+                        sp_n[c] = m + 1
+                    continue
+                nfin += 1
+                sum_raw += xr
+                if xr < bmin_raw:
+                    bmin_raw = xr
+                if xr > bmax_raw:
+                    bmax_raw = xr
+                if np.isfinite(last):
+                    d = abs(xr - last)
+                    if d > dmax:
+                        dmax = d
+                        dmax_idx = ai
+                    run = run + 1 if xr == last else 1
+                else:
+                    run = 1
+                last = xr
+                if xr > rawst[c, 1]:
+                    rawst[c, 1] = xr
+                if xr < rawst[c, 2]:
+                    rawst[c, 2] = xr
+                if run >= clip_run and rawst[c, 1] > rawst[c, 2] and (xr == rawst[c, 1] or xr == rawst[c, 2]):
+                    if run == clip_run:
+                        clip_cnt += clip_run
+                        if first_clip < 0:
+                            first_clip = ai - clip_run + 1
+                    else:
+                        clip_cnt += 1
+                    last_clip = ai + 1
+                if sp[c, 0] == 0:
+                    if e > thr_on:
+                        sp[c, 0] = 1
+                        sp[c, 1] = ai
+                        sp[c, 2] = ai
+                        sp_peak[c] = ay
+                        spike_touched = True
+                else:
+                    if ay > sp_peak[c]:
+                        sp_peak[c] = ay
+                        sp[c, 2] = ai
+                    if e < thr_off:
+                        sp[c, 0] = 0
+                        m = sp_n[c]
+                        sp_rec[c, m, 0] = max(sp[c, 1] - shift, 0)
+                        sp_rec[c, m, 1] = max(ai - shift, sp_rec[c, m, 0] + 1)
+                        sp_rec[c, m, 2] = sp[c, 2]
+                        sp_val[c, m] = sp_peak[c]
+                        sp_n[c] = m + 1
+            rawst[c, 0] = last
+            ints[c, 0] = run
+            ms = sumsq / block_n
+            blk_ms[b, c] = ms
+            blk_max[b, c] = bmax
+            blk_noise[b, c] = nz
+            ints[c, 3] += 1
+            # ---- guards ----
+            is_flat = nfin > 0 and (bmax_raw - bmin_raw) <= fp[F_FLAT] and clip_cnt == 0
+            ints[c, 2] = 1 if is_flat else 0
+            is_motion = False
+            if nan_cnt > 0:
+                rawst[c, 4] = 0.0  # re-seed the motion baseline after a gap
+                rawst[c, 5] = np.nan
+                ints[c, 1] = -1
+            elif nfin > 0:
+                mean = sum_raw / nfin
+                if rawst[c, 4] == 0.0:
+                    rawst[c, 3] = mean
+                    rawst[c, 4] = 1.0
+                lf = mean - rawst[c, 3]
+                rawst[c, 3] += fp[F_MOT_ALPHA] * (mean - rawst[c, 3])
+                is_motion = abs(lf) > fp[F_MOT_SNR] * nz and lf * lf > fp[F_MOT_RATIO] * ms
+                # pop: jump in the previous block confirmed by a lasting level shift
+                if ints[c, 1] >= 0:
+                    if abs(mean - rawst[c, 7]) >= fp[F_POP_LEVEL] * rawst[c, 6]:
+                        m = po_n[c]
+                        po_rec[c, m] = ints[c, 1]
+                        po_val[c, m] = rawst[c, 6]
+                        po_n[c] = m + 1
+                    ints[c, 1] = -1
+                if dmax > fp[F_POP] * nz and np.isfinite(rawst[c, 5]):
+                    ints[c, 1] = dmax_idx
+                    rawst[c, 6] = dmax
+                    rawst[c, 7] = rawst[c, 5]
+                rawst[c, 5] = mean
+            counts[c, 0] += clip_cnt
+            counts[c, 1] += block_n if is_flat else 0
+            counts[c, 2] += nan_cnt
+            for kind in range(4):
+                if kind == 0:
+                    flag = nan_cnt > 0
+                    k_on = first_nan
+                    k_off = last_nan + 1
+                elif kind == 1:
+                    flag = is_flat
+                    k_on = abs0
+                    k_off = blk_end
+                elif kind == 2:
+                    flag = clip_cnt > 0
+                    k_on = first_clip if first_clip >= 0 else abs0
+                    k_off = last_clip
+                else:
+                    flag = is_motion
+                    k_on = abs0
+                    k_off = blk_end
+                if flag:
+                    if art[c, kind, 0] == 1 and k_on - art[c, kind, 2] <= art_merge:
+                        art[c, kind, 2] = max(k_off, art[c, kind, 2])
+                    else:
+                        if art[c, kind, 0] == 1:
+                            m = ar_n[c]
+                            ar_rec[c, m, 0] = kind
+                            ar_rec[c, m, 1] = art[c, kind, 1]
+                            ar_rec[c, m, 2] = art[c, kind, 2]
+                            ar_n[c] = m + 1
+                        art[c, kind, 0] = 1
+                        art[c, kind, 1] = k_on
+                        art[c, kind, 2] = k_off
+                elif art[c, kind, 0] == 1 and blk_end - art[c, kind, 2] > art_merge:
+                    m = ar_n[c]
+                    ar_rec[c, m, 0] = kind
+                    ar_rec[c, m, 1] = art[c, kind, 1]
+                    ar_rec[c, m, 2] = art[c, kind, 2]
+                    ar_n[c] = m + 1
+                    art[c, kind, 0] = 0
+            # ---- sustained detector ----
+            pos = env_pos[c, 0]
+            env_ring[c, pos] = ms
+            env_pos[c, 0] = pos + 1 if pos + 1 < n_env else 0
+            if env_pos[c, 1] < n_env:
+                env_pos[c, 1] += 1
+            env = np.sqrt(env_ring[c].sum() / n_env)
+            on_thr = fp[F_SUS_ON] * nz
+            off_thr = fp[F_SUS_OFF] * nz
+            valid = nan_cnt == 0 and not is_flat
+            state = su[c, 0]
+            if state == 1:
+                if ms > off_thr * off_thr:
+                    su[c, 3] = blk_end
+                if env < off_thr or not valid:
+                    su[c, 0] = 2
+                    su[c, 2] = su[c, 3]
+            elif valid and env > on_thr:
+                # backtrack to the first block of the run above the off threshold
+                onset = blk_end
+                filled = env_pos[c, 1]
+                for k in range(filled):
+                    idx = pos - k
+                    if idx < 0:
+                        idx += n_env
+                    if env_ring[c, idx] > off_thr * off_thr:
+                        onset = blk_end - (k + 1) * block_n
+                    else:
+                        break
+                if onset == blk_end:
+                    onset = abs0
+                if state == 2 and onset - su[c, 2] <= merge_n:
+                    su[c, 0] = 1
+                else:
+                    if state == 2 and su[c, 2] - su[c, 1] >= min_n:
+                        m = su_n[c]
+                        su_rec[c, m, 0] = su[c, 1]
+                        su_rec[c, m, 1] = su[c, 2]
+                        su_n[c] = m + 1
+                    su[c, 0] = 1
+                    su[c, 1] = max(onset, su[c, 2]) if state == 2 else onset
+                su[c, 3] = blk_end
+            elif state == 2 and blk_end - su[c, 2] > merge_n:
+                if su[c, 2] - su[c, 1] >= min_n:
+                    m = su_n[c]
+                    su_rec[c, m, 0] = su[c, 1]
+                    su_rec[c, m, 1] = su[c, 2]
+                    su_n[c] = m + 1
+                su[c, 0] = 0
+            # ---- noise floor: median tracker on quiet blocks only ----
+            quiet = (
+                su[c, 0] == 0 and not spike_touched and sp[c, 0] == 0 and nan_cnt == 0
+                and not is_flat and clip_cnt == 0 and not is_motion
+            )
+            if quiet:
+                nz = nz * up if ms > nz * nz else nz * down
+                noise[c] = max(nz, fp[F_NOISE_MIN])
+
+
+# One Python body, two compilations: channel-parallel for long runs of blocks,
+# serial for live calls of one block, where starting threads costs more than
+# the work (peers.md 2: live cost is per-call overhead).
+run_blocks_parallel = numba.njit(cache=True, nogil=True, parallel=True)(_run_blocks)
+run_blocks_serial = numba.njit(cache=True, nogil=True)(_run_blocks)

@@ -1,0 +1,40 @@
+"""A fixed-capacity ring of rows addressed by absolute index (samples or blocks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Ring:
+    """Keeps the last ``capacity`` rows written; ``get(a, b)`` returns rows
+    ``[max(a, oldest), min(b, end))`` and the index of its first row."""
+
+    def __init__(self, capacity: int, n_cols: int, dtype: type = np.float32) -> None:
+        self.capacity = max(int(capacity), 1)
+        self.buf = np.zeros((self.capacity, n_cols), dtype=dtype)
+        self.end = 0  # absolute index one past the last row written
+
+    @property
+    def start(self) -> int:
+        return max(0, self.end - self.capacity)
+
+    def write(self, rows: np.ndarray) -> None:
+        n = rows.shape[0]
+        if n >= self.capacity:
+            rows = rows[n - self.capacity :]
+            self.end += n - self.capacity
+            n = self.capacity
+        p = self.end % self.capacity
+        first = min(n, self.capacity - p)
+        self.buf[p : p + first] = rows[:first]
+        if first < n:
+            self.buf[: n - first] = rows[first:]
+        self.end += n
+
+    def get(self, a: int, b: int) -> tuple[np.ndarray, int]:
+        a = max(int(a), self.start)
+        b = min(int(b), self.end)
+        if b <= a:
+            return self.buf[:0].copy(), a
+        idx = np.arange(a, b) % self.capacity
+        return self.buf[idx], a

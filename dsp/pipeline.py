@@ -1,0 +1,389 @@
+"""``Pipeline``: chunks in, completed ``Burst`` objects out (live or offline).
+
+Stages: band-pass (``DetectorConfig.band_low_hz`` to ``min(band_high_hz,
+0.45*fs)``), mains comb (lines predicted from fs, science.md 1.6; with
+``mains_hz="auto"`` only the lines present in the first
+``mains_detect_s`` seconds), then the fused block kernel (``dsp._engine``):
+noise floor, spike and sustained detection, artefact guards; then grouping
+across channels and features (``dsp._grouping``, ``dsp.features``).
+
+Chunk invariance: the filter is exact on any chunk size, and everything
+after it runs once per block of ``round(block_s*fs)`` samples aligned to
+absolute sample indices, so any chunking gives the same bursts.
+
+Latency: bursts are returned once complete and no later data can change
+them: a spike about ``sustained_window_s + block_s`` after it ends (longer
+if a sustained candidate on its channel is still open), a sustained burst
+``sustained_merge_s`` after it ends. At the start, output waits for
+``noise_init_s`` (and ``mains_detect_s`` with ``mains_hz="auto"``) seconds.
+
+Examples
+--------
+>>> import numpy as np
+>>> from dsp import Chunk, Pipeline
+>>> rng = np.random.default_rng(0)
+>>> x = rng.normal(0, 5, (3000, 2)).astype(np.float32)
+>>> pipe = Pipeline(1000.0, ("a", "b"), mains_hz=None)
+>>> bursts = pipe.process(Chunk(x, 1000.0, 0.0, ("a", "b"))) + pipe.flush()
+>>> [b.kind for b in bursts]
+[]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import signal
+
+from dsp import _engine
+from dsp._grouping import Grouper
+from dsp._ring import Ring
+from dsp._types import Burst, Chunk
+from dsp.config import DetectorConfig
+from dsp.filters import (
+    PARALLEL_MIN,
+    design_bandpass,
+    design_mains_comb,
+    detect_mains,
+    init_filter_state,
+    mains_lines,
+    sos_filter,
+)
+
+__all__ = ["Pipeline", "detect_bursts"]
+
+# Offline calls are cut into runs of this many blocks so the kernel's event
+# buffers stay small (a few MB) whatever the input length.
+_SEGMENT_BLOCKS = 128
+
+
+class Pipeline:
+    """Streaming EMG burst detector with explicit, per-instance state.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate, Hz.
+    channels : sequence of str
+        Channel names, in column order of every ``Chunk``.
+    mains_hz : float, None or "auto"
+        Mains frequency (Hz) to comb out with all its harmonics and aliases;
+        None for no comb; "auto" finds 50 or 60 Hz (or none) and the lines
+        present from the first ``config.mains_detect_s`` seconds.
+    config : DetectorConfig
+        Thresholds.
+    zero_phase : bool
+        Offline mode: filter forward and backward (no phase delay). The whole
+        signal must come in ONE ``process`` call (a second call raises
+        ``ValueError``); detection is the same as in causal mode.
+    """
+
+    def __init__(
+        self,
+        fs: float,
+        channels: Sequence[str],
+        *,
+        mains_hz: float | None | str = "auto",
+        config: DetectorConfig = DetectorConfig(),
+        zero_phase: bool = False,
+    ) -> None:
+        fs = float(fs)
+        if not (math.isfinite(fs) and fs > 0):
+            raise ValueError(f"Pipeline: fs must be a positive rate in Hz, got {fs!r}")
+        if isinstance(channels, str):
+            channels = (channels,)
+        self.channels = tuple(str(c) for c in channels)
+        if not self.channels:
+            raise ValueError("Pipeline: at least one channel name is required")
+        if isinstance(mains_hz, str):
+            if mains_hz != "auto":
+                raise ValueError(f"Pipeline: mains_hz must be a frequency in Hz, None or 'auto', got {mains_hz!r}")
+        elif mains_hz is not None and not (float(mains_hz) > 0):
+            raise ValueError(f"Pipeline: mains_hz must be a positive frequency in Hz, got {mains_hz!r}")
+        if not isinstance(config, DetectorConfig):
+            raise TypeError(f"Pipeline: config must be a DetectorConfig, got {type(config).__name__}")
+        self.fs = fs
+        self.config = cfg = config
+        self.zero_phase = bool(zero_phase)
+        self._mains_arg = mains_hz
+        self.mains_hz: float | None = None if mains_hz in (None, "auto") else float(mains_hz)
+        self.mains_lines: tuple[float, ...] = ()
+        n_ch = len(self.channels)
+        self._bp = design_bandpass(fs, cfg.band_low_hz, cfg.band_high_hz, int(cfg.band_order))
+        self.band = (cfg.band_low_hz, min(cfg.band_high_hz, 0.45 * fs))
+        self.block_n = bn = max(4, int(round(fs * cfg.block_s)))
+        w = max(3, int(round(fs * cfg.spike_window_s)))
+        n_env = max(2, int(round(cfg.sustained_window_s * fs / bn)))
+        self._w, self._n_env = w, n_env
+        self._ip = np.array(
+            [cfg.clip_run, round(cfg.sustained_merge_s * fs), round(cfg.sustained_min_s * fs),
+             round(cfg.artifact_merge_s * fs), w // 2],
+            dtype=np.int64,
+        )
+        fp = np.zeros(_engine.N_FP)
+        fp[_engine.F_SPIKE_ON] = cfg.spike_on_snr
+        fp[_engine.F_SPIKE_OFF] = cfg.spike_off_snr
+        fp[_engine.F_SUS_ON] = cfg.sustained_on_snr
+        fp[_engine.F_SUS_OFF] = cfg.sustained_off_snr
+        fp[_engine.F_FLAT] = cfg.flat_ptp_uv
+        fp[_engine.F_POP] = cfg.pop_step_snr
+        fp[_engine.F_POP_LEVEL] = cfg.pop_level_frac
+        fp[_engine.F_MOT_SNR] = cfg.motion_snr
+        fp[_engine.F_MOT_RATIO] = cfg.motion_ratio
+        fp[_engine.F_MOT_ALPHA] = min(1.0, bn / fs / max(cfg.motion_tau_s, 1e-9))
+        fp[_engine.F_ETA] = cfg.noise_rate_per_s * bn / fs
+        fp[_engine.F_NOISE_MIN] = cfg.noise_min_uv
+        self._fp = fp
+        n_init = bn * math.ceil(cfg.noise_init_s * fs / bn)
+        if mains_hz == "auto":
+            n_init = max(n_init, int(round(cfg.mains_detect_s * fs)))
+        self._n_init = max(n_init, bn)
+        self._pre: list[np.ndarray] = []
+        self._pre_n = 0
+        self._started = False
+        self._finished = False
+        self._calls = 0
+        self._t0: float | None = None
+        self._n_in = 0  # samples received (including NaN rows for lost samples)
+        self._tail_raw = np.zeros((0, n_ch), dtype=np.float32)
+        self._tail_y = np.zeros((0, n_ch), dtype=np.float32)
+        self._sos = self._bp
+        self._fstate = init_filter_state(self._bp, n_ch)
+        self._es: _engine.EngineState | None = None
+        self._y_ring = Ring(int(cfg.ring_s * fs), n_ch)
+        self._raw_ring = Ring(int(cfg.ring_s * fs), n_ch)
+        n_hist = int(cfg.history_s * fs / bn) + 1
+        self._ms_hist = Ring(n_hist, n_ch, np.float64)
+        self._noise_hist = Ring(n_hist, n_ch, np.float64)
+        self._grouper = Grouper(self)
+
+    # ------------------------------------------------------------------ API
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    @property
+    def noise_uv(self) -> np.ndarray:
+        """Current noise-floor RMS per channel after filtering, µV (NaN before the first block)."""
+        if self._es is None:
+            return np.full(self.n_channels, np.nan)
+        return self._es.noise.copy()
+
+    def quality(self) -> dict[str, dict[str, float | bool]]:
+        """Per-channel signal quality so far.
+
+        Returns
+        -------
+        dict
+            ``{channel: {"noise_uv": µV, "mains_hz": Hz (NaN if none),
+            "clipped_s": s, "flat_s": s, "dropout_s": s, "no_signal": bool}}``;
+            ``no_signal`` is True when the latest block was flat or more than
+            half of the processed time was flat or lost.
+        """
+        noise = self.noise_uv
+        mains = float(self.mains_hz) if self.mains_hz is not None else float("nan")
+        done = max(self._ms_hist.end * self.block_n, 1)
+        out: dict[str, dict[str, float | bool]] = {}
+        for c, name in enumerate(self.channels):
+            if self._es is None:
+                counts = np.zeros(3)
+                last_flat = False
+            else:
+                counts = self._es.counts[c]
+                last_flat = bool(self._es.ints[c, 2])
+            flat_s, drop_s = counts[1] / self.fs, counts[2] / self.fs
+            out[name] = {
+                "noise_uv": float(noise[c]),
+                "mains_hz": mains,
+                "clipped_s": float(counts[0] / self.fs),
+                "flat_s": float(flat_s),
+                "dropout_s": float(drop_s),
+                "no_signal": bool(last_flat or (counts[1] + counts[2]) > 0.5 * done),
+            }
+        return out
+
+    def process(self, chunk: Chunk) -> list[Burst]:
+        """Feed one chunk; return the bursts completed so far, in onset order.
+
+        Raises
+        ------
+        ValueError
+            If the chunk's rate or channels differ from the pipeline's, after
+            ``flush``, or on a second call in ``zero_phase`` mode.
+        """
+        if not isinstance(chunk, Chunk):
+            raise TypeError(f"Pipeline.process: expected a dsp.Chunk, got {type(chunk).__name__}")
+        if self._finished:
+            raise ValueError("Pipeline.process: the pipeline was flushed; make a new Pipeline for a new stream")
+        if abs(chunk.fs - self.fs) > 1e-9 * self.fs:
+            raise ValueError(f"Pipeline.process: chunk fs is {chunk.fs} Hz but the pipeline was built for {self.fs} Hz")
+        if chunk.channels != self.channels:
+            raise ValueError(
+                f"Pipeline.process: chunk channels {chunk.channels} differ from the pipeline's {self.channels}"
+            )
+        if self.zero_phase and self._calls:
+            raise ValueError(
+                "Pipeline.process: zero_phase=True filters the whole signal at once; pass it in ONE process() "
+                "call (use zero_phase=False for streaming)"
+            )
+        self._calls += 1
+        data = chunk.data
+        if self._t0 is None:
+            self._t0 = chunk.t0
+        elif chunk.lost:
+            # Keep the time axis: lost samples become NaN rows, reported as dropout.
+            data = np.vstack([np.full((chunk.lost, self.n_channels), np.nan, np.float32), data])
+        self._n_in += data.shape[0]
+        if not self._started:
+            self._pre.append(data)
+            self._pre_n += data.shape[0]
+            if self._pre_n >= self._n_init or self.zero_phase:
+                self._start()
+        elif data.shape[0]:
+            y, _ = sos_filter(data, self._sos, self._fstate)
+            self._run(data, y)
+        return self._grouper.finalize(self._done)
+
+    def flush(self) -> list[Burst]:
+        """Close the stream: process the last partial block, close open bursts, return them."""
+        if self._finished:
+            return []
+        if not self._started:
+            if self._pre_n == 0:
+                self._finished = True
+                return []
+            self._start()
+        n_total = self._n_in
+        rest = self._tail_raw.shape[0]
+        if rest:
+            pad = self.block_n - rest
+            # Reflect the tail (not a constant) so padding cannot look like clipping or a flat line.
+            reps = np.resize(np.arange(rest - 1, -1, -1), pad)
+            raw = np.vstack([self._tail_raw, self._tail_raw[reps]])
+            y = np.vstack([self._tail_y, np.zeros((pad, self.n_channels), np.float32)])
+            self._tail_raw = self._tail_raw[:0]
+            self._tail_y = self._tail_y[:0]
+            self._engine_call(raw, y, self._done)
+        self._grouper.close_open(n_total)
+        self._finished = True
+        return self._grouper.finalize(None, limit=n_total)
+
+    # ------------------------------------------------------------ internals
+    @property
+    def _done(self) -> int:
+        return self._ms_hist.end * self.block_n
+
+    def time_of(self, index: int) -> float:
+        """Seconds on the stream clock of absolute sample ``index``."""
+        return float(self._t0 or 0.0) + index / self.fs
+
+    def _start(self) -> None:
+        x = np.vstack(self._pre) if len(self._pre) > 1 else self._pre[0]
+        self._pre = []
+        cfg = self.config
+        if self._mains_arg == "auto":
+            n_det = int(round(cfg.mains_detect_s * self.fs))
+            self.mains_hz, self.mains_lines = detect_mains(x[:n_det], self.fs, ratio=cfg.mains_line_ratio)
+        elif self.mains_hz is not None:
+            self.mains_lines = mains_lines(self.mains_hz, self.fs)
+        comb = design_mains_comb(self.mains_lines, self.fs, cfg.mains_q)
+        self._sos = np.ascontiguousarray(np.vstack([self._bp, comb]))
+        self._fstate = init_filter_state(self._sos, self.n_channels)
+        if self.zero_phase:
+            y = _zero_phase_filter(x, self._sos)
+        else:
+            y, _ = sos_filter(x, self._sos, self._fstate)
+        self._es = _engine.init_engine_state(self.n_channels, self._w, self._n_env, self._initial_noise(x, y))
+        self._started = True
+        self._run(x, y)
+
+    def _initial_noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Median block RMS over the first ``noise_init_s`` (valid blocks only), µV."""
+        bn = self.block_n
+        n_b = max(1, min(x.shape[0], int(round(self.config.noise_init_s * self.fs))) // bn)
+        xb = x[: n_b * bn].reshape(n_b, bn, -1) if x.shape[0] >= bn else x[None]
+        yb = y[: n_b * bn].reshape(n_b, bn, -1) if y.shape[0] >= bn else y[None]
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(xb).all(axis=1) & (np.ptp(xb, axis=1) > self.config.flat_ptp_uv)
+            rms = np.sqrt(np.mean(yb.astype(np.float64) ** 2, axis=1))
+        rms = np.where(ok, rms, np.nan)
+        noise = np.full(self.n_channels, self.config.noise_min_uv)
+        for c in range(self.n_channels):
+            if ok[:, c].any():
+                noise[c] = max(float(np.nanmedian(rms[:, c])), self.config.noise_min_uv)
+        return noise
+
+    def _run(self, raw: np.ndarray, y: np.ndarray) -> None:
+        if self._tail_raw.shape[0]:
+            raw = np.vstack([self._tail_raw, raw])
+            y = np.vstack([self._tail_y, y])
+        bn = self.block_n
+        n_blocks = raw.shape[0] // bn
+        start = self._done
+        for b0 in range(0, n_blocks, _SEGMENT_BLOCKS):
+            b1 = min(n_blocks, b0 + _SEGMENT_BLOCKS)
+            self._engine_call(raw[b0 * bn : b1 * bn], y[b0 * bn : b1 * bn], start + b0 * bn)
+        self._tail_raw = raw[n_blocks * bn :].copy()
+        self._tail_y = y[n_blocks * bn :].copy()
+
+    def _engine_call(self, raw: np.ndarray, y: np.ndarray, start: int) -> None:
+        es = self._es
+        n_blocks = raw.shape[0] // self.block_n
+        out = _engine.alloc_output(n_blocks, self.block_n, self.n_channels)
+        kernel = _engine.run_blocks_parallel if raw.size >= PARALLEL_MIN else _engine.run_blocks_serial
+        kernel(
+            np.ascontiguousarray(raw), np.ascontiguousarray(y), start, self.block_n, self._fp, self._ip,
+            es.noise, es.e_ring, es.e_pos, es.e_sum, es.sp, es.sp_peak, es.env_ring, es.env_pos, es.su, es.art,
+            es.raw, es.ints, es.counts,
+            out.blk_ms, out.blk_max, out.blk_noise, out.sp_rec, out.sp_val, out.sp_n, out.su_rec, out.su_n,
+            out.ar_rec, out.ar_n, out.po_rec, out.po_val, out.po_n,
+        )
+        self._y_ring.write(y)
+        self._raw_ring.write(raw)
+        self._ms_hist.write(out.blk_ms)
+        self._noise_hist.write(out.blk_noise)
+        self._grouper.collect(out)
+
+
+def _zero_phase_filter(x: np.ndarray, sos: np.ndarray) -> np.ndarray:
+    """Forward-backward ``sos`` filter of a whole array; lost samples are held
+    at the last finite value for filtering and give 0 output."""
+    x64 = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(x64)
+    if not finite.all():
+        idx = np.where(finite, np.arange(x64.shape[0])[:, None], 0)
+        np.maximum.accumulate(idx, axis=0, out=idx)
+        filled = np.take_along_axis(np.where(finite, x64, 0.0), idx, axis=0)
+        x64 = np.where(finite | (np.cumsum(finite, axis=0) > 0), filled, 0.0)
+    padlen = min(3 * (2 * sos.shape[0] + 1), x64.shape[0] - 1)
+    if padlen < 1:
+        y = np.zeros_like(x64)
+    else:
+        y = signal.sosfiltfilt(sos, x64, axis=0, padlen=padlen)
+    y[~finite] = 0.0
+    return y.astype(np.float32)
+
+
+def detect_bursts(
+    data: np.ndarray, fs: float, channels: Sequence[str], **pipeline_kwargs: object
+) -> list[Burst]:
+    """Bursts of a whole signal: one ``Pipeline.process`` plus ``flush``.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_samples, n_channels), µV
+    fs : float
+        Sampling rate, Hz.
+    channels : sequence of str
+    **pipeline_kwargs
+        ``mains_hz``, ``config``, ``zero_phase`` as for ``Pipeline``.
+
+    Returns
+    -------
+    list of Burst, in onset order; times in s from the first sample.
+    """
+    chunk = Chunk(np.asarray(data), fs, 0.0, (channels,) if isinstance(channels, str) else tuple(channels))
+    pipe = Pipeline(fs, chunk.channels, **pipeline_kwargs)  # type: ignore[arg-type]
+    return pipe.process(chunk) + pipe.flush()
