@@ -31,19 +31,23 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import sqlite3
 import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import platformdirs
 
 from classifier.summary import SessionSummary
 from dsp import EmgwatchError, Event, InputFormatError
+
+_T = TypeVar("_T")
 
 #: Schema version written to ``PRAGMA user_version``.
 SCHEMA_VERSION = 1
@@ -168,9 +172,13 @@ class HistoryBusyError(EmgwatchError, TimeoutError):
     """
 
 
+def _is_busy(err: sqlite3.Error) -> bool:
+    return isinstance(err, sqlite3.OperationalError) and ("locked" in str(err) or "busy" in str(err))
+
+
 def _raise_sql(err: sqlite3.Error, path: Path, action: str, busy_timeout_s: float) -> NoReturn:
     text = str(err)
-    if "locked" in text or "busy" in text:
+    if _is_busy(err):
         raise HistoryBusyError(
             f"{path}: could not {action}: the history was locked by another process for more than "
             f"{busy_timeout_s:g} s; try again, or raise busy_timeout_s"
@@ -178,6 +186,24 @@ def _raise_sql(err: sqlite3.Error, path: Path, action: str, busy_timeout_s: floa
     if isinstance(err, sqlite3.OperationalError):
         raise EmgwatchError(f"{path}: could not {action}: {text}") from err
     raise InputFormatError(f"{path}: not a usable emgwatch history database: {text}") from None
+
+
+def _retry_busy(step: Callable[[], _T], deadline: float) -> _T:
+    """Run ``step``, retrying while SQLite says "locked" until ``deadline`` (monotonic s).
+
+    The busy timeout covers most waits, but SQLite returns SQLITE_BUSY at once in a few
+    cases (switching a new file to WAL, WAL recovery) to avoid deadlock; two processes
+    creating the history together hit exactly those.
+    """
+    delay = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as err:
+            if not _is_busy(err) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay * (1.0 + random.random()))  # jitter: racing processes drift apart
+        delay = min(2 * delay, 0.1)
 
 
 def default_history_path() -> Path:
@@ -233,24 +259,24 @@ class History:
         self.busy_timeout_s = float(busy_timeout_s)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per session.
-            db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+            self._db = _retry_busy(self._open, time.monotonic() + self.busy_timeout_s)
         except sqlite3.Error as err:
-            raise EmgwatchError(f"{self.path}: cannot open the history database: {err}") from err
+            _raise_sql(err, self.path, "open the history", self.busy_timeout_s)
+
+    def _open(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per session.
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         try:
-            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA secure_delete = ON")
             self._migrate(db)
-        except sqlite3.Error as err:
-            db.close()
-            _raise_sql(err, self.path, "open the history", self.busy_timeout_s)
         except BaseException:
             db.close()
             raise
-        self._db = db
+        return db
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         db.execute("BEGIN IMMEDIATE")  # two first openers must not both create tables
@@ -298,7 +324,8 @@ class History:
         with self._lock:
             db = self._conn()
             try:
-                db.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock on upgrade
+                # Take the write lock now, so two writers never deadlock upgrading a read lock.
+                _retry_busy(lambda: db.execute("BEGIN IMMEDIATE"), time.monotonic() + self.busy_timeout_s)
             except sqlite3.Error as err:
                 _raise_sql(err, self.path, action, self.busy_timeout_s)
             try:

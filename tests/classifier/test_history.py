@@ -200,7 +200,10 @@ def _writer(path: str, worker: int, barrier) -> None:
             h.add_session(f"worker{worker}/{k}", SUMMARY, _events(N_EVENTS, f"w{worker}s{k}"))
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
+@pytest.mark.parametrize("reader_first", [True, False], ids=["reader-open", "fresh-file-race"])
+def test_concurrent_writers_lose_nothing(tmp_path, reader_first):
+    """Several processes add sessions at once; with ``reader_first=False`` they also race
+    to create the file and its schema."""
     path = str(tmp_path / "shared.sqlite3")
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -208,12 +211,14 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     procs = [ctx.Process(target=_writer, args=(path, w, barrier)) for w in range(N_WORKERS)]
     for p in procs:
         p.start()
-    with History(path) as reader:  # a reader open in the parent while they write
+    if reader_first:
+        with History(path) as reader:  # a reader open in the parent while they write
+            barrier.wait()
+            while any(p.is_alive() for p in procs):
+                assert 0 <= len(reader.sessions()) <= N_WORKERS * N_SESSIONS
+                procs[0].join(0.05)
+    else:
         barrier.wait()
-        while any(p.is_alive() for p in procs):
-            n = len(reader.sessions())
-            assert 0 <= n <= N_WORKERS * N_SESSIONS
-            procs[0].join(0.05)
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
