@@ -18,12 +18,6 @@ an older file up to date when it is opened. Deleted rows are overwritten
 Times are stored as UTC ISO 8601 text. A naive ``datetime`` passed in is taken as
 local time. "Days" (for recurrence) are calendar days in the local time zone unless
 another ``tz`` is given.
-
-Examples
---------
->>> with History(tmp_path / "h.sqlite3") as h:          # doctest: +SKIP
-...     sid = h.add_session("sim://cramp?seed=3", summary, events)
-...     h.recurrence().cramp_days
 """
 
 from __future__ import annotations
@@ -56,42 +50,25 @@ SCHEMA_VERSION = 1
 HISTORY_FILENAME = "history.sqlite3"
 
 
+_SCHEMA_V1 = (
+    # Times are UTC ISO 8601 text; channels are JSON lists; summary_json is the whole
+    # SessionSummary; features is a JSON object (NaN allowed); a NULL peak_uv means NaN.
+    "CREATE TABLE sessions (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,"
+    " analysed_at TEXT NOT NULL, started_at TEXT, duration_s REAL NOT NULL, fs REAL NOT NULL,"
+    " channels TEXT NOT NULL, device TEXT NOT NULL, fasciculations INTEGER NOT NULL,"
+    " doublets INTEGER NOT NULL, cramps INTEGER NOT NULL, longest_cramp_s REAL NOT NULL,"
+    " voluntary INTEGER NOT NULL, summary_json TEXT NOT NULL)",
+    "CREATE INDEX sessions_when ON sessions (COALESCE(started_at, analysed_at))",
+    "CREATE TABLE events (session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL, channels TEXT NOT NULL, onset_s REAL NOT NULL, offset_s REAL NOT NULL,"
+    " peak_uv REAL, trial_type TEXT NOT NULL, confidence REAL NOT NULL, evidence TEXT NOT NULL,"
+    " subtype TEXT NOT NULL, features TEXT NOT NULL, PRIMARY KEY (session_id, seq))",
+)
+
+
 def _create_v1(db: sqlite3.Connection) -> None:
-    db.execute(
-        """CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            source TEXT NOT NULL,
-            analysed_at TEXT NOT NULL,      -- UTC ISO 8601
-            started_at TEXT,                -- UTC ISO 8601, NULL if unknown
-            duration_s REAL NOT NULL,
-            fs REAL NOT NULL,
-            channels TEXT NOT NULL,         -- JSON list of names
-            device TEXT NOT NULL,
-            fasciculations INTEGER NOT NULL,
-            doublets INTEGER NOT NULL,
-            cramps INTEGER NOT NULL,
-            longest_cramp_s REAL NOT NULL,
-            voluntary INTEGER NOT NULL,
-            summary_json TEXT NOT NULL      -- the whole SessionSummary
-        )"""
-    )
-    db.execute("CREATE INDEX sessions_when ON sessions (COALESCE(started_at, analysed_at))")
-    db.execute(
-        """CREATE TABLE events (
-            session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-            seq INTEGER NOT NULL,
-            channels TEXT NOT NULL,         -- JSON list, strongest first
-            onset_s REAL NOT NULL,
-            offset_s REAL NOT NULL,
-            peak_uv REAL,                   -- NULL stands for NaN
-            trial_type TEXT NOT NULL,
-            confidence REAL NOT NULL,
-            evidence TEXT NOT NULL,
-            subtype TEXT NOT NULL,
-            features TEXT NOT NULL,         -- JSON object, NaN allowed
-            PRIMARY KEY (session_id, seq)
-        )"""
-    )
+    for statement in _SCHEMA_V1:
+        db.execute(statement)
 
 
 #: ``_MIGRATIONS[v]`` turns a schema ``v - 1`` file into schema ``v``.
@@ -456,10 +433,6 @@ class History:
             for r in self._read(sql, args)
         ]
 
-    def _require(self, session_id: int) -> None:
-        if not self._read("SELECT 1 FROM sessions WHERE id = ?", (int(session_id),)):
-            raise ValueError(f"{self.path}: no session with id {session_id}")
-
     def events(self, session_id: int) -> list[Event]:
         """The events of one session, in the order they were given.
 
@@ -468,7 +441,7 @@ class History:
         ValueError
             If there is no session ``session_id``.
         """
-        self._require(session_id)
+        self.summary(session_id)  # raises if there is no such session
         rows = self._read(
             "SELECT channels, onset_s, offset_s, peak_uv, trial_type, confidence, evidence, subtype, features"
             " FROM events WHERE session_id = ? ORDER BY seq",
