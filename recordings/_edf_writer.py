@@ -130,13 +130,16 @@ class EdfPlusWriter:
         self.record_s, self.spr = choose_record(self.fs)
         self.rate_error = abs(self.spr / self.record_s - self.fs) / self.fs
         self.bps = 3 if bdf else 2
-        self.dmin, self.dmax = ((-(1 << 23), (1 << 23) - 1) if bdf else (-32768, 32767))
+        # A symmetric digital range puts physical 0 on a digital code exactly.
+        self.dmin, self.dmax = ((-(1 << 23) + 1, (1 << 23) - 1) if bdf else (-32767, 32767))
         if physical_range is None:
             physical_range = (-187500.0, 187500.0) if bdf else (-16384.0, 16384.0)
         pmin_s, pmax_s = fmt_num(physical_range[0]), fmt_num(physical_range[1])
         self.pmin, self.pmax = float(pmin_s), float(pmax_s)
         if not self.pmax > self.pmin:
             raise ValueError(f"physical_range must be (min, max) with max > min, got {physical_range}")
+        # The EDF+ spec fixes the annotation signal's digital range to the full integer range.
+        self.ann_dmin, self.ann_dmax = ((-(1 << 23), (1 << 23) - 1) if bdf else (-32768, 32767))
         self.ann_spr = ANNOTATION_BYTES // self.bps if self.plus else 0
         nsig = len(self.channels) + (1 if self.plus else 0)
         self.record_bytes = (len(self.channels) * self.spr + self.ann_spr) * self.bps
@@ -192,8 +195,8 @@ class EdfPlusWriter:
             rows["res"].append(_ascii("", 32))
         if self.plus:
             for key, val, w in (("label", ann_label, 16), ("trans", "", 80), ("unit", "", 8), ("pmin", "-1", 8),
-                                ("pmax", "1", 8), ("dmin", str(self.dmin), 8), ("dmax", str(self.dmax), 8),
-                                ("filt", "", 80), ("spr", str(self.ann_spr), 8), ("res", "", 32)):
+                                ("pmax", "1", 8), ("dmin", str(self.ann_dmin), 8),
+                                ("dmax", str(self.ann_dmax), 8), ("filt", "", 80), ("spr", str(self.ann_spr), 8), ("res", "", 32)):
                 rows[key].append(_ascii(val, w))
         sig = b"".join(b"".join(rows[k]) for k in rows)
         return main + sig

@@ -122,6 +122,7 @@ class RecordingWriter:
                  physical_range: tuple[float, float] | None = None, start_time: datetime | None = None,
                  sync: bool = True, events_tsv: bool = True, patient: str = "X X X X") -> None:
         self.path = Path(path)
+        self._closed = True  # until the backend exists, so __del__ has nothing to finish
         suffix = self.path.suffix.lower()
         if suffix not in WRITERS:
             raise ValueError(
@@ -136,7 +137,6 @@ class RecordingWriter:
         self.fs = fs
         self.events: list[Event] = []
         self._events_tsv = events_tsv
-        self._closed = False
         if suffix == ".csv":
             self._impl = _CsvWriter(self.path, fs, self.channels, units=units, device=device, sync=sync)
         else:
@@ -150,6 +150,7 @@ class RecordingWriter:
                     f"{self.path}: {fs:g} Hz is not a whole number of samples per 1-10 s record; "
                     f"written as {self._impl.rate_written:g} Hz", stacklevel=2,
                 )
+        self._closed = False
 
     @property
     def n_samples(self) -> int:
