@@ -10,7 +10,8 @@ Per channel and per block (``block_n`` samples, aligned to absolute sample
 indices):
 
 * spikes: smoothed energy ``e = mean(y^2)`` over ``w`` samples, hysteresis on
-  ``e`` against ``(snr * noise)^2``; a run is recorded as ``[on, off)`` shifted
+  ``e`` against ``(snr * noise)^2``, kept only if the run's peak |y| reaches
+  ``spike_peak_snr * noise``; a run is recorded as ``[on, off)`` shifted
   back by ``w // 2`` to centre the causal window on the discharge;
 * sustained: moving RMS over ``n_env`` blocks, hysteresis, onset backtracked to
   the first block of the run above the off threshold, offset = end of the last
@@ -38,8 +39,8 @@ N_ART = len(ART_NAMES)
 
 # Float parameter slots.
 F_SPIKE_ON, F_SPIKE_OFF, F_SUS_ON, F_SUS_OFF, F_FLAT, F_POP, F_POP_LEVEL = 0, 1, 2, 3, 4, 5, 6
-F_MOT_SNR, F_MOT_RATIO, F_MOT_ALPHA, F_ETA, F_NOISE_MIN = 7, 8, 9, 10, 11
-N_FP = 12
+F_MOT_SNR, F_MOT_RATIO, F_MOT_ALPHA, F_ETA, F_NOISE_MIN, F_SPIKE_PEAK = 7, 8, 9, 10, 11, 12
+N_FP = 13
 # Int parameter slots.
 I_CLIP_RUN, I_MERGE, I_MIN, I_ART_MERGE, I_SHIFT = 0, 1, 2, 3, 4
 N_IP = 5
@@ -196,6 +197,8 @@ def _run_blocks(
                     run = 0
                     if sp[c, 0] == 1:
                         sp[c, 0] = 0
+                        if sp_peak[c] < fp[F_SPIKE_PEAK] * nz:
+                            continue
                         m = sp_n[c]
                         sp_rec[c, m, 0] = max(sp[c, 1] - shift, 0)
                         sp_rec[c, m, 1] = max(ai - shift, sp_rec[c, m, 0] + 1)
@@ -241,7 +244,9 @@ def _run_blocks(
                     if ay > sp_peak[c]:
                         sp_peak[c] = ay
                         sp[c, 2] = ai
-                    if e < thr_off:
+                    if e < thr_off and sp_peak[c] < fp[F_SPIKE_PEAK] * nz:
+                        sp[c, 0] = 0  # energy without a MUAP-sized peak: noise
+                    elif e < thr_off:
                         sp[c, 0] = 0
                         m = sp_n[c]
                         sp_rec[c, m, 0] = max(sp[c, 1] - shift, 0)

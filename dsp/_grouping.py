@@ -107,7 +107,7 @@ class Grouper:
         self.limit = n_total
 
     # ---------------------------------------------------------- releasing
-    def finalize(self, now: int | None, limit: int | None = None) -> list[Burst]:
+    def finalize(self, now: int | None) -> list[Burst]:
         if not (self.spikes or self.released or self.seg_pending or self.arts or self.pops):
             return []
         now = _BIG if now is None else now

@@ -49,6 +49,9 @@ class DetectorConfig:
         least 3 samples, science.md 1.4: an FP is 3-5 samples at 250 Hz).
     spike_on_snr, spike_off_snr : float
         Hysteresis of the spike detector on the smoothed RMS (ratio to noise).
+    spike_peak_snr : float
+        A spike run is kept only if its peak |y| reaches this many noise RMS
+        (energy alone lets broad noise swells through).
     spike_max_s : float
         Longest run reported as a spike, s (a doublet spans up to ~110 ms,
         science.md 1.7). Longer runs are reported as short sustained bursts.
@@ -107,6 +110,7 @@ class DetectorConfig:
     spike_window_s: float = 0.008
     spike_on_snr: float = 2.4
     spike_off_snr: float = 1.4
+    spike_peak_snr: float = 3.5
     spike_max_s: float = 0.12
     spike_group_s: float = 0.005
     sustained_window_s: float = 0.15
