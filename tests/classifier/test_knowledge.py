@@ -149,6 +149,8 @@ def test_no_seed_sentence_is_copied(seed_text: str):
     assert len(texts) == len(KB.entries)
     shared = {" ".join(g) for t in texts for g in _ngrams(t) & seed}
     assert shared == set()
+    # The whole file too (labels, comments): only the title and source names may recur.
+    assert {" ".join(g) for g in _ngrams(default_path().read_text(encoding="utf-8")) & seed} == set()
 
 
 # -- loader errors --------------------------------------------------------------------
