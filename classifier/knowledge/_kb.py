@@ -146,7 +146,9 @@ def _parse_sources(raw: object, path: str) -> dict[str, Source]:
     return sources
 
 
-def _parse_entry(raw: object, where: str, condition: str, section: str, sources: Mapping[str, Source], path: str) -> Entry:
+def _parse_entry(
+    raw: object, where: str, condition: str, section: str, sources: Mapping[str, Source], path: str
+) -> Entry:
     if not isinstance(raw, dict):
         raise InputFormatError(f"{path}: {where} must be a table with id, text and sources")
     if "id" in raw:
@@ -196,7 +198,9 @@ def _parse(doc: dict, path: str) -> KnowledgeBase:
             if section == "name":
                 continue
             if not isinstance(items, list):
-                raise InputFormatError(f"{path}: [{condition}].{section} must be an array of entries [[{condition}.{section}]]")
+                raise InputFormatError(
+                    f"{path}: [{condition}].{section} must be an array of entries [[{condition}.{section}]]"
+                )
             for i, raw in enumerate(items):
                 entry = _parse_entry(raw, f"entry {condition}.{section}[{i}]", condition, section, sources, path)
                 if entry.id in entries:

@@ -186,7 +186,8 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _twitch_line(s: SessionSummary) -> str:
-    line = f"{_plural(s.fasciculations, 'brief single-unit twitch', 'brief single-unit twitches')} in {_duration(s.duration_s)}"
+    count = _plural(s.fasciculations, "brief single-unit twitch", "brief single-unit twitches")
+    line = f"{count} in {_duration(s.duration_s)}"
     if s.duration_s > 0:
         line += f" ({s.fasciculations_per_min:.1f} per minute)"
     rates = sorted(((r, ch) for ch, r in s.fasciculation_rate_per_min.items() if r > 0), reverse=True)
@@ -240,7 +241,8 @@ def _history_blocks(kb: KnowledgeBase, history: History, now: datetime | None, t
         if rec.cramp_days >= RECURRING_CRAMP_DAYS:
             b.say(f"Cramp-like activity was recorded on {rec.cramp_days} different days in the last {rec.days} days.")
         if rec.sessions_with_cramps_last_7d >= RECURRING_CRAMP_SESSIONS_7D:
-            b.say(f"Cramp-like activity was recorded in {rec.sessions_with_cramps_last_7d} sessions in the last 7 days.")
+            n = rec.sessions_with_cramps_last_7d
+            b.say(f"Cramp-like activity was recorded in {n} sessions in the last 7 days.")
         blocks.append(b.cite("cramp.flag.recurring", "cramp.flag.sleep_numb").build())
     first, last = rec.first_twitch_day, rec.last_twitch_day
     if (
@@ -346,7 +348,8 @@ def advise(
     if twitches or cramps:
         b = _Block(kb, TITLE_RELIEF)
         if cramps:
-            b.cite("cramp.relief.stretch", "cramp.relief.walk", "cramp.relief.stretch_raises", "cramp.relief.painkillers")
+            b.cite("cramp.relief.stretch", "cramp.relief.walk", "cramp.relief.stretch_raises")
+            b.cite("cramp.relief.painkillers")
         if twitches:
             b.cite("fasc.relief.stretch", "fasc.relief.move", "fasc.relief.triggers")
         blocks.append(b.build())
@@ -401,7 +404,9 @@ def format_advice(blocks: Sequence[AdviceBlock], width: int = 88) -> str:
             out.append(textwrap.fill(line, width=width, initial_indent="  - ", subsequent_indent="    "))
         if block.sources:
             out.append(
-                textwrap.fill("; ".join(block.sources), width=width, initial_indent="  Sources: ", subsequent_indent="    ")
+                textwrap.fill(
+                    "; ".join(block.sources), width=width, initial_indent="  Sources: ", subsequent_indent="    "
+                )
             )
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
