@@ -1,0 +1,132 @@
+"""Filters: numba vs scipy, chunking, steady-state start, mains lines and detection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dsp_synth import noise
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal
+
+from dsp import design_bandpass, design_mains_comb, detect_mains, init_filter_state, mains_lines, sos_filter
+from dsp.filters import sos_filter_reference
+
+FS = 1000.0
+
+
+def _sos(fs=FS):
+    return np.vstack([design_bandpass(fs), design_mains_comb(mains_lines(50.0, fs), fs)])
+
+
+def test_bandpass_matches_scipy_sosfilt_to_1e6_relative():
+    sos = design_bandpass(FS)
+    x = noise(5000, 3, seed=1)
+    y, _ = sos_filter(x, sos, init_filter_state(sos, 3))
+    zi = signal.sosfilt_zi(sos)
+    for c in range(3):
+        ref = signal.sosfilt(sos, x[:, c].astype(np.float64), zi=zi * float(x[0, c]))[0]
+        assert np.max(np.abs(y[:, c] - ref)) <= 1e-6 * np.max(np.abs(ref))
+
+
+def test_numba_kernel_equals_reference_with_comb_and_nan():
+    sos = _sos()
+    x = noise(4000, 2, seed=2)
+    x[1000:1010, 0] = np.nan
+    x[2500, 1] = np.inf
+    y, _ = sos_filter(x, sos, init_filter_state(sos, 2))
+    ref, _ = sos_filter_reference(x, sos, init_filter_state(sos, 2))
+    assert np.allclose(y, ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+    assert np.all(y[1000:1010, 0] == 0) and np.isfinite(y).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 10000), min_size=1, max_size=6))
+def test_any_chunking_gives_the_same_output(sizes):
+    sos = _sos()
+    x = noise(12000, 2, seed=3)
+    whole, _ = sos_filter(x, sos, init_filter_state(sos, 2))
+    state = init_filter_state(sos, 2)
+    parts = []
+    i = 0
+    for n in sizes * 3:
+        if i >= x.shape[0]:
+            break
+        y, state = sos_filter(x[i : i + n], sos, state)
+        parts.append(y)
+        i += n
+    if i < x.shape[0]:
+        parts.append(sos_filter(x[i:], sos, state)[0])
+    joined = np.vstack(parts)
+    assert np.max(np.abs(joined - whole)) <= 1e-6 * np.max(np.abs(whole))
+
+
+def test_steady_state_start_absorbs_a_large_dc_offset():
+    sos = design_bandpass(FS)
+    x = noise(2000, 1, sigma=5.0, dc=None) + np.float32(50_000.0)  # 50 mV offset, as a Cyton can show
+    y, _ = sos_filter(x, sos, init_filter_state(sos, 1))
+    zero_start = signal.sosfilt(sos, x[:, 0].astype(np.float64))
+    assert np.abs(y[:200]).max() < 30.0  # a few noise RMS, no transient
+    assert np.abs(zero_start[:200]).max() > 1000.0  # what a zero-state start would do
+
+
+def test_dropout_resets_the_channel_instead_of_poisoning_it():
+    sos = design_bandpass(FS)
+    x = noise(3000, 1, dc=None) + np.float32(1000.0)
+    x[1000:1100] = np.nan
+    x[1100:] += np.float32(5000.0)  # the board comes back with another offset
+    y, _ = sos_filter(x, sos, init_filter_state(sos, 1))
+    assert np.isfinite(y).all()
+    assert np.abs(y[1100:1300]).max() < 30.0
+
+
+@pytest.mark.parametrize(
+    ("mains", "fs", "expected"),
+    [
+        (60.0, 250.0, (60.0, 120.0, 70.0, 10.0, 50.0, 110.0)),
+        (50.0, 250.0, (50.0, 100.0)),
+        (60.0, 200.0, (60.0, 80.0, 20.0, 40.0)),  # 100 Hz sits on Nyquist: no notch possible
+        (50.0, 1000.0, tuple(50.0 * k for k in range(1, 10))),
+    ],
+)
+def test_mains_alias_lines_follow_science_table(mains, fs, expected):
+    assert mains_lines(mains, fs) == expected
+
+
+def test_mains_comb_removes_every_alias_line_at_250_hz():
+    fs = 250.0
+    lines = mains_lines(60.0, fs)
+    sos = np.vstack([design_bandpass(fs), design_mains_comb(lines, fs)])
+    t = np.arange(int(20 * fs)) / fs
+    x = sum(np.sin(2 * np.pi * f * t) * 100 for f in lines).astype(np.float32)[:, None]
+    y, _ = sos_filter(x, sos, init_filter_state(sos, 1))
+    assert np.sqrt(np.mean(y[-int(5 * fs) :] ** 2)) < 2.0  # from ~245 µV RMS
+
+
+@pytest.mark.parametrize("mains", [50.0, 60.0])
+def test_detect_mains_finds_the_frequency(mains):
+    fs = 1000.0
+    x = noise(2000, 3, seed=4).astype(np.float64)
+    t = np.arange(2000) / fs
+    x[:, 1] += 20 * np.sin(2 * np.pi * mains * t) + 5 * np.sin(2 * np.pi * 3 * mains * t)
+    found, lines = detect_mains(x, fs)
+    assert found == mains
+    assert mains in lines and 3 * mains in lines and 2 * mains not in lines
+
+
+def test_detect_mains_at_250_hz_sees_aliases_and_none_on_clean_noise():
+    fs = 250.0
+    t = np.arange(500) / fs
+    x = noise(500, 1, seed=5).astype(np.float64)
+    x[:, 0] += 30 * np.sin(2 * np.pi * 60 * t) + 10 * np.sin(2 * np.pi * 180 * t)  # 180 Hz folds to 70 Hz
+    found, lines = detect_mains(x, fs)
+    assert found == 60.0 and 70.0 in lines
+    assert detect_mains(noise(500, 2, seed=6), fs) == (None, ())
+
+
+def test_bad_design_arguments_are_named():
+    with pytest.raises(ValueError, match="low_hz"):
+        design_bandpass(30.0)
+    sos = design_bandpass(FS)
+    with pytest.raises(ValueError, match="shape"):
+        sos_filter(np.zeros((10, 3), np.float32), sos, init_filter_state(sos, 2))
