@@ -53,7 +53,7 @@ def supported_formats() -> list[tuple[str, str]]:
 
 
 def _format_list() -> str:
-    return "; ".join(f"{n} ({d})" for n, d in supported_formats())
+    return ", ".join(n for n, _ in supported_formats()) + " (descriptions: recordings.supported_formats())"
 
 
 def open_recording(path: str | os.PathLike[str], *, fs: float | None = None, format: str | None = None,

@@ -128,7 +128,7 @@ class TextReader(BaseReader):
         self._lay = lay
         n_sig = len(lay.signal_cols)
         stats = TimeStats()
-        n_rows = n_bad = n_nonfinite = n_dropped = 0
+        n_rows = n_bad = n_nonfinite = n_dropped = n_nan = 0
         bad_listed: list[str] = []
         labels: list[tuple[float, float, str]] = []
         cur_label = None
@@ -143,6 +143,7 @@ class TextReader(BaseReader):
                 n_dropped += dropped
             sig = rows[:, :n_sig]
             n_nonfinite += int(np.count_nonzero(np.isinf(sig)))
+            n_nan += int(np.count_nonzero(np.isnan(sig))) - len(bad) * n_sig
             if lay.time_col is not None:
                 stats.feed(rows[:, n_sig] * lay.time_scale)
             if lay.label_col is not None:
@@ -163,13 +164,15 @@ class TextReader(BaseReader):
             more = f" and {n_bad - len(bad_listed)} more" if n_bad > len(bad_listed) else ""
             warns.append(f"{self.path}: {n_bad} malformed line(s) skipped, their samples set to NaN: "
                          f"{'; '.join(bad_listed)}{more}")
-            if n_bad > 0.1 * n_rows:
+            if n_bad > max(10, 0.1 * n_rows):  # a few bad lines are quirks; most bad lines mean the wrong reader
                 raise InputFormatError(
                     f"{self.path}: {n_bad} of {n_rows} rows are malformed ({bad_listed[0]}); "
                     f"is this really {lay.format}? Pass format= to choose another reader"
                 )
         if n_nonfinite:
             warns.append(f"{self.path}: {n_nonfinite} infinite value(s) set to NaN")
+        if n_nan:
+            warns.append(f"{self.path}: {n_nan} NaN value(s) in the file kept as NaN (missing samples)")
         if n_dropped:
             warns.append(f"{self.path}: {n_dropped} row(s) repeating the previous row dropped (logger duplicates)")
         fs = lay.fs_nominal

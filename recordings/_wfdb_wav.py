@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp import InputFormatError
+from dsp import InputFormatError, UnsupportedFormatError
 from recordings._base import BaseReader
 from recordings._edf import _TO_UV, channel_type_from_label
 from recordings._info import RecordingInfo
@@ -48,6 +48,11 @@ class WfdbReader(BaseReader):
         import wfdb
 
         self._name = str(self.path.with_suffix(""))
+        if not self.path.with_suffix(".hea").exists():
+            raise UnsupportedFormatError(
+                f"{self.path}: a .dat file needs its WFDB .hea header beside it "
+                f"({self.path.with_suffix('.hea').name} not found)"
+            )
         try:
             h = wfdb.rdheader(self._name)
         except Exception as err:  # wfdb raises bare ValueError/FileNotFoundError with terse text
