@@ -132,10 +132,14 @@ class AdviceBlock:
 
 
 class _Block:
-    """Collects lines and their sources for one AdviceBlock."""
+    """Collects lines and their sources for one AdviceBlock.
 
-    def __init__(self, kb: KnowledgeBase, title: str, level: str = "info") -> None:
-        self.kb, self.title, self.level = kb, title, level
+    ``shown`` is shared by all blocks of one advice: an entry is printed once, in the
+    first (most pressing) block that cites it.
+    """
+
+    def __init__(self, kb: KnowledgeBase, shown: set[str], title: str, level: str = "info") -> None:
+        self.kb, self.shown, self.title, self.level = kb, shown, title, level
         self.lines: list[str] = []
         self.sources: list[str] = []
 
@@ -148,6 +152,9 @@ class _Block:
         """Add knowledge-base entries with their sources."""
         for entry_id in entry_ids:
             entry = self.kb.entry(entry_id)
+            if entry_id in self.shown:
+                continue
+            self.shown.add(entry_id)
             self.lines.append(entry.text)
             self.sources.extend(s for s in self.kb.labels(entry) if s not in self.sources)
         return self
@@ -233,11 +240,13 @@ def _many_twitches(s: SessionSummary) -> bool:
     return max(s.fasciculations_per_min, peak_channel) > MANY_TWITCHES_PER_MIN
 
 
-def _history_blocks(kb: KnowledgeBase, history: History, now: datetime | None, tz: tzinfo | None) -> list[AdviceBlock]:
+def _history_blocks(
+    kb: KnowledgeBase, shown: set[str], history: History, now: datetime | None, tz: tzinfo | None
+) -> list[AdviceBlock]:
     rec = history.recurrence(days=RECURRENCE_WINDOW_DAYS, now=now, tz=tz)
     blocks = []
     if rec.cramp_days >= RECURRING_CRAMP_DAYS or rec.sessions_with_cramps_last_7d >= RECURRING_CRAMP_SESSIONS_7D:
-        b = _Block(kb, TITLE_RECURRING_CRAMPS, "see_doctor")
+        b = _Block(kb, shown, TITLE_RECURRING_CRAMPS, "see_doctor")
         if rec.cramp_days >= RECURRING_CRAMP_DAYS:
             b.say(f"Cramp-like activity was recorded on {rec.cramp_days} different days in the last {rec.days} days.")
         if rec.sessions_with_cramps_last_7d >= RECURRING_CRAMP_SESSIONS_7D:
@@ -251,7 +260,7 @@ def _history_blocks(kb: KnowledgeBase, history: History, now: datetime | None, t
         and last is not None
         and (last - first).days >= PERSISTENT_TWITCH_SPAN_DAYS
     ):
-        b = _Block(kb, TITLE_PERSISTENT_TWITCHES, "see_doctor")
+        b = _Block(kb, shown, TITLE_PERSISTENT_TWITCHES, "see_doctor")
         b.say(
             f"Twitches were recorded on {rec.twitch_days} different days in the last {rec.days} days "
             f"(first on {first.isoformat()}, latest on {last.isoformat()})."
@@ -298,9 +307,10 @@ def advise(
     disclaimer_like = [c for c in caveats if "diagnos" in c.lower()]
     caveats = [c for c in caveats if c not in disclaimer_like]
     blocks: list[AdviceBlock] = []
+    shown: set[str] = set()
 
     if twitches or cramps:
-        b = _Block(kb, TITLE_RECORDED)
+        b = _Block(kb, shown, TITLE_RECORDED)
         if twitches:
             b.say(_twitch_line(summary))
         if cramps:
@@ -309,7 +319,7 @@ def advise(
             b.say(line)
         blocks.append(b.build())
     else:
-        b = _Block(kb, TITLE_NOTHING)
+        b = _Block(kb, shown, TITLE_NOTHING)
         b.say(
             f"No brief twitches and no sustained involuntary activity were found in {_duration(summary.duration_s)} "
             f"on {_plural(len(summary.channels), 'channel', 'channels')}."
@@ -320,7 +330,7 @@ def advise(
 
     long_cramp = summary.longest_cramp_s > LONG_CRAMP_S
     if long_cramp:
-        b = _Block(kb, TITLE_LONG_CRAMP, "urgent")
+        b = _Block(kb, shown, TITLE_LONG_CRAMP, "urgent")
         b.say(
             f"The longest sustained involuntary contraction (cramp-like) lasted about "
             f"{_duration(summary.longest_cramp_s)}, more than 10 minutes."
@@ -328,10 +338,10 @@ def advise(
         blocks.append(b.cite("cramp.flag.long", "cramp.relief.stretch", "cramp.relief.walk").build())
 
     if history is not None:
-        blocks.extend(_history_blocks(kb, history, now, tz))
+        blocks.extend(_history_blocks(kb, shown, history, now, tz))
 
     if twitches:
-        b = _Block(kb, TITLE_TWITCHES)
+        b = _Block(kb, shown, TITLE_TWITCHES)
         if _many_twitches(summary):
             b.cite("fasc.nuance.device_counts_more", "fasc.nuance.count_not_health")
         b.cite("fasc.what.one_unit", "fasc.what.nerve_signal")
@@ -341,12 +351,12 @@ def advise(
         b.cite("fasc.cause.settles", "fasc.cause.follow_up")
         blocks.append(b.build())
     if cramps:
-        b = _Block(kb, TITLE_CRAMPS)
+        b = _Block(kb, shown, TITLE_CRAMPS)
         b.cite("cramp.what.cramp_like", "cramp.what.sustained", "cramp.what.part_of_muscle", "cramp.what.calf_night")
         b.cite("cramp.cause.exercise", "cramp.cause.other", "cramp.cause.minerals_contested")
         blocks.append(b.build())
     if twitches or cramps:
-        b = _Block(kb, TITLE_RELIEF)
+        b = _Block(kb, shown, TITLE_RELIEF)
         if cramps:
             b.cite("cramp.relief.stretch", "cramp.relief.walk", "cramp.relief.stretch_raises")
             b.cite("cramp.relief.painkillers")
@@ -354,22 +364,19 @@ def advise(
             b.cite("fasc.relief.stretch", "fasc.relief.move", "fasc.relief.triggers")
         blocks.append(b.build())
 
-        b = _Block(kb, TITLE_HELP)
+        b = _Block(kb, shown, TITLE_HELP)
         if twitches:
             b.cite("fasc.flag.weakness", "fasc.emergency.bulbar", "fasc.flag.persistent")
         if cramps:
-            b.cite("cramp.flag.sleep_numb")
-            if not long_cramp:
-                b.cite("cramp.flag.long")
-            b.cite("cramp.emergency.exercise")
+            b.cite("cramp.flag.sleep_numb", "cramp.flag.long", "cramp.emergency.exercise")
         blocks.append(b.cite("general.flag.new_medicine", "general.emergency.call_ahead").build())
 
-        b = _Block(kb, TITLE_RECORDING)
+        b = _Block(kb, shown, TITLE_RECORDING)
         for line in caveats:
             b.say(line)
         blocks.append(b.cite("general.quality.surface_limits").build())
 
-    b = _Block(kb, TITLE_DISCLAIMER).cite("general.disclaimer")
+    b = _Block(kb, shown, TITLE_DISCLAIMER).cite("general.disclaimer")
     for line in disclaimer_like:
         b.say(line)
     blocks.append(b.build())

@@ -78,7 +78,9 @@ def _check_wording(blocks: list[AdviceBlock]) -> None:
             assert not re.search(r"\bALS\b", line), line
             for word in ("probability", "likelihood", "you may have", "als-like", "lou gehrig", "parkinson"):
                 assert word not in line.lower(), (word, line)
-    shown = {line for b in blocks for line in b.lines}
+    every = [line for b in blocks for line in b.lines]
+    assert len(every) == len(set(every)), "a line is repeated"
+    shown = set(every)
     for entry in KB.section("cramp", "rare_causes") + KB.section("fasciculation", "rare_causes"):
         assert entry.text not in shown  # reference only: science.md 5.2, never "you may have X"
 
