@@ -63,14 +63,17 @@ def choose_record(fs: float) -> tuple[float, int]:
     """Pick (record duration s, samples per record) for a rate in Hz.
 
     1 s when ``fs`` is a whole number (the spec's advice); else the shortest
-    whole number of seconds up to 10 that holds a whole number of samples;
-    else 1 s with the rate rounded (the caller is warned).
+    whole number of seconds up to 10 that holds a whole number of samples
+    (199.5 Hz -> 2 s); else ``round(fs)`` samples in a record of
+    ``spr / fs`` s written with 8 characters (a measured 250.331 Hz -> 250
+    samples per 0.998678 s), which keeps the rate to about 1e-6.
     """
     for seconds in range(1, 11):
         n = fs * seconds
         if abs(n - round(n)) < 1e-6 and round(n) >= 1:
             return float(seconds), int(round(n))
-    return 1.0, max(1, int(round(fs)))
+    spr = max(1, int(round(fs)))
+    return float(fmt_num(spr / fs)), spr
 
 
 def tal(onset: float, duration: float | None, text: str) -> bytes:
@@ -228,7 +231,8 @@ class EdfPlusWriter:
         if bad.any():
             edges = np.flatnonzero(np.diff(np.concatenate(([0], bad.astype(np.int8), [0]))))
             for a, b in zip(edges[::2], edges[1::2]):
-                self.add_annotation((self.n_samples + self._n_pending + a) / self.fs, (b - a) / self.fs, "BAD_lost")
+                self.add_annotation((self.n_samples + self._n_pending + a) / self.rate_written, (b - a) / self.rate_written,
+                                    "BAD_lost")
             data = np.where(np.isfinite(data), data, 0.0)
         self._pending.append(data)
         self._n_pending += data.shape[0]
@@ -302,7 +306,7 @@ class EdfPlusWriter:
                 extra += 1
             total_pad = pad + extra * self.spr
             if total_pad and self.plus:
-                self._queue.insert(0, tal(n_true / self.fs, total_pad / self.fs, "BAD_padding"))
+                self._queue.insert(0, tal(n_true / self.rate_written, total_pad / self.rate_written, "BAD_padding"))
             if total_pad or self._n_pending:
                 zeros = np.zeros((total_pad, len(self.channels)))
                 self._pending.append(zeros)
@@ -317,7 +321,7 @@ class EdfPlusWriter:
         cap = self.ann_spr * self.bps - len(tal(1e7, None, ""))
         queue = list(self._queue)
         if pad_samples:
-            queue.insert(0, tal(1e7, pad_samples / self.fs, "BAD_padding"))
+            queue.insert(0, tal(1e7, pad_samples / self.rate_written, "BAD_padding"))
         for _ in range(n_records):
             used = 0
             while queue and used + len(queue[0]) <= cap:
