@@ -174,7 +174,7 @@ def apply_linear(dev: DeviceModel, x: np.ndarray, n_out: int, rng: np.random.Gen
         return y[i0] * (1.0 - w) + y[i1] * w
     kernel = _decimation_kernel(dev)
     if len(kernel) == 1:
-        out = y[::step]
+        out = y[::step].copy()  # a copy: the caller reuses its buffer for the next component
     else:
         out = signal.upfirdn(kernel, y, up=1, down=step, axis=0)
     out = out[:n_out]
@@ -273,6 +273,6 @@ DEVICES: dict[str, DeviceModel] = {
                     uv_per_count=_ARDUINO_UV / 2420.0, rail_lo_uv=-512 * _ARDUINO_UV / 2420.0,
                     rail_hi_uv=511 * _ARDUINO_UV / 2420.0, jitter_frac=0.05,
                     description="Upside Down Labs BioAmp on an Arduino 10-bit ADC at ~500 Hz"),
-        DeviceModel("ideal_2k", 2000.0, 16, "none", description="Reference: 2 kHz float, no filtering"),
+        DeviceModel("ideal_2k", 2000.0, 8, "none", description="Reference: 2 kHz float, no filtering"),
     )
 }

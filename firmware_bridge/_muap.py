@@ -158,10 +158,11 @@ def make_muscle(name: str, x_mm, y_mm, depth_mm, n_units: int, rng: np.random.Ge
     ])
     frac = (i - 1) / max(n_units - 1, 1)
     # Surface MUP 26 -> 69 µV from threshold to 40 % MVC [R10]; NeMu spans 1 -> 11.4 over the pool [R49].
-    amp = 20.0 * np.exp(np.log(11.4) * frac) * rng.lognormal(0.0, 0.25, n_units)
+    # 40 µV at 5 mm [A, calibrated]: gives ~50-150 µV RMS at 50 % MVC over the muscle.
+    amp = 40.0 * np.exp(np.log(11.4) * frac) * rng.lognormal(0.0, 0.25, n_units)
     # Larger, later units are shorter (NeMu λ 1.8 -> 1.4 ms at the fibre [R49]); at the skin
-    # surface durations are 10-11 ms (§1.1 [R11]) -> λ ≈ 2.6 -> 2.1 ms here [D from the §1.4 table].
-    lam = (2.6 - 0.5 * frac) * rng.uniform(0.9, 1.1, n_units)
+    # surface durations are 10-11 ms (§1.1 [R11]) -> λ ≈ 3.0 -> 2.5 ms here (MPF 60-120 Hz, §3.5 check) [D from the §1.4 table].
+    lam = (3.0 - 0.5 * frac) * rng.uniform(0.9, 1.1, n_units)
     rho = rng.uniform(8.0, 20.0, n_units)  # spatial decay ρ = 8-20 mm [A] (§3.2)
     return Muscle(name, tuple(x_mm), tuple(y_mm), tuple(depth_mm), n_units, pos, rte, pfr, amp, lam, rho)
 

@@ -19,10 +19,10 @@ from firmware_bridge._muap import (
 )
 from firmware_bridge._scenario import draw, event_window
 
-#: Cramp rate coding [A, fitted to R25]: 6 pps at recruitment (min 6.0 ± 0.8), 0.7 pps per
+#: Cramp rate coding [A, fitted to R25]: 6 pps at recruitment (min 6.0 ± 0.8), 1 pps per
 #: excitation unit, caps drawn 18-26 pps (max 25.0 ± 8.0); mean lands near 14.5 pps.
 CRAMP_MIN_PPS = 6.0
-CRAMP_GAIN = 0.7
+CRAMP_GAIN = 1.0
 
 
 @dataclass
@@ -78,8 +78,12 @@ def _templates_for(muscle: Muscle, electrodes: np.ndarray, units: np.ndarray, rn
 
 
 def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.ndarray, n_ctrl: int,
-                  rng: np.random.Generator, track: np.ndarray, bg_track: np.ndarray) -> list[Pending]:
-    """Involuntary multi-unit activity: ramp, wobbling plateau, optional stretch, slow fade (§1.2, §3.2)."""
+                  rng: np.random.Generator, track: np.ndarray, bg_track: np.ndarray,
+                  spikes_out: list | None = None) -> list[Pending]:
+    """Involuntary multi-unit activity: ramp, wobbling plateau, optional stretch, slow fade (§1.2, §3.2).
+
+    ``spikes_out``, if given, receives ``(cramp index, unit, discharge times in s)`` per unit (for tests).
+    """
     events = []
     t = np.arange(n_ctrl) * DT_CTRL
     for k, plan in enumerate(plans):
@@ -103,8 +107,13 @@ def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.
         # Spatial extent: a region (radius region_mm) that may drift around the limb [R23, R24].
         region = float(cfg["region_mm"])
         lo, hi = muscle.y_mm
-        cy0 = rng.uniform(lo, hi)
-        cx = rng.uniform(*muscle.x_mm)
+        over = [e for e in electrodes if lo <= e[1] <= hi and muscle.x_mm[0] <= e[0] <= muscle.x_mm[1]]
+        if over:  # [A] the user put electrodes over the cramp-prone muscle: centre near one of them
+            site = over[int(rng.integers(len(over)))]
+            cx = float(np.clip(site[0] + rng.normal(0.0, 10.0), *muscle.x_mm))
+            cy0 = float(np.clip(site[1] + rng.normal(0.0, 10.0), lo, hi))
+        else:
+            cx, cy0 = rng.uniform(*muscle.x_mm), rng.uniform(lo, hi)
         v = float(cfg["drift_mm_s"]) * (1 if rng.random() < 0.5 else -1)
         cy = np.clip(cy0 + v * np.clip(t - plan.start, 0.0, None), lo, hi)
         active = np.flatnonzero(shape > 0)
@@ -125,6 +134,8 @@ def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.
             times.append(spikes)
             units.append(np.full(spikes.size, u))
             rates_seen.append(rate[rate > 0].mean())
+            if spikes_out is not None:
+                spikes_out.append((k, u, spikes))
         used = np.unique(np.concatenate(units)) if units else np.empty(0, int)
         if used.size:
             tpl = _templates_for(muscle, electrodes, used, rng, lam_scale)
@@ -149,10 +160,11 @@ def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.
 
 
 def render_pool(muscle: Muscle, electrodes: np.ndarray, excitation: np.ndarray, cv: float,
-                rng: np.random.Generator, track: np.ndarray, lam_scale: float = 1.0) -> int:
+                rng: np.random.Generator, track: np.ndarray, lam_scale: float = 1.0,
+                spikes_out: list | None = None) -> int:
     """Fuglevand rate-coded activity of a whole pool for an excitation profile (§1.3 [R38]).
 
-    Returns the number of units recruited.
+    Returns the number of units recruited; ``spikes_out`` (for tests) receives ``(unit, times)``.
     """
     times, units = [], []
     peak = excitation.max() if excitation.size else 0.0
@@ -163,6 +175,8 @@ def render_pool(muscle: Muscle, electrodes: np.ndarray, excitation: np.ndarray, 
         spikes = renewal_train(rate, cv, rng)
         times.append(spikes)
         units.append(np.full(spikes.size, len(times) - 1))
+        if spikes_out is not None:
+            spikes_out.append((u, spikes))
     if not times:
         return 0
     tpl = _templates_for(muscle, electrodes, np.arange(len(times)), rng, lam_scale)

@@ -39,7 +39,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "ramp_s": [0.3, 5.0], "plateau_mvc": [0.1, 0.8], "fade_s": [2.0, 30.0], "wobble_hz": [1.0, 2.0],
         "wobble_depth": [0.1, 0.3], "region_mm": 0.0, "drift_mm_s": 0.0, "prodrome_s": 0.0,
         "prodrome_fp_factor": [2.0, 5.0], "prodrome_mvc": [0.01, 0.03], "stretch_at": -1.0,
-        "stretch_s": [2.0, 10.0], "stretch_gain": [0.2, 0.5], "cv": 0.40, "doublet_p": 0.04,
+        "stretch_s": [2.0, 10.0], "stretch_gain": [0.2, 0.5], "cv": 0.36, "doublet_p": 0.04,
         "lam_scale": [0.8, 0.95],
     },
     "voluntary": {
