@@ -112,8 +112,11 @@ class _ZoomKeeper:
 
     def add(self, chunk: Chunk) -> None:
         buf = np.concatenate([self.buf, chunk.data])
-        if len(buf) > self.n_keep:
-            drop = len(buf) - self.n_keep
+        # Events of this chunk are decided after it arrives, some seconds late:
+        # keep the whole chunk plus the look-back.
+        n_keep = self.n_keep + chunk.n_samples
+        if len(buf) > n_keep:
+            drop = len(buf) - n_keep
             buf = buf[drop:]
             self.buf_t0 = chunk.t_end - len(buf) / self.fs
         elif len(self.buf) == 0:
@@ -126,7 +129,9 @@ class _ZoomKeeper:
             if len(got) >= _MAX_ZOOM_EVENTS:
                 continue
             half = _ZOOM_HALF_S[ev.trial_type]
-            centre = float(ev.features.get("t_peak_s", (ev.onset_s + ev.offset_s) / 2))
+            centre = float(ev.features.get("t_peak_s", float("nan")))
+            if not np.isfinite(centre):
+                centre = (ev.onset_s + ev.offset_s) / 2
             if ev.trial_type in ("cramp", "voluntary"):
                 centre = ev.onset_s  # the onset is what tells a cramp from a voluntary ramp
             start = int(round((centre - half - self.buf_t0) * self.fs))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def _draw_overview(ax, result: AnalysisResult) -> None:
         off = (n_ch - 1 - i) * 2.2
         offsets.append(off)
         ax.fill_between(t, off + np.clip(lo / span, -1.1, 1.1), off + np.clip(hi / span, -1.1, 1.1),
-                        color="black", linewidth=0.3, step="mid")
+                        color="#333333", linewidth=0.2, step="mid")
     for ev in result.events:
         colour = CLASS_COLOURS[ev.trial_type]
         width = max(ev.duration_s, result.duration_s / 1500)  # keep a 15 ms twitch visible
@@ -99,10 +100,13 @@ def _draw_zoom(ax, result: AnalysisResult, trial_type: str) -> None:
     ax.plot(t, y, color="black", linewidth=0.6)
     ax.axvspan(ev.onset_s, max(ev.offset_s, ev.onset_s + 1 / result.fs), color=CLASS_COLOURS[trial_type],
                alpha=0.3, linewidth=0)
+    ax.set_xlim(t[0], t[-1])  # a long cramp's shading must not stretch the zoom
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{ch} (µV)")
-    ax.text(0.01, 0.98, f"{ev.evidence[:70]}\nconfidence {ev.confidence:.2f}", transform=ax.transAxes,
-            va="top", fontsize=7, wrap=True)
+    words = textwrap.shorten(ev.evidence, 150, placeholder=" ...")
+    ax.set_title(f"{trial_type} (conf. {ev.confidence:.2f})", fontsize=10,
+                 color=CLASS_COLOURS[trial_type])
+    ax.text(0.0, -0.32, textwrap.fill(words, 48), transform=ax.transAxes, va="top", fontsize=7)
 
 
 def _draw_rate(ax, result: AnalysisResult) -> None:
@@ -145,8 +149,8 @@ def _draw_quality(ax, result: AnalysisResult) -> None:
 def render_report_png(result: AnalysisResult, advice: Sequence[Any]) -> bytes:
     """Render the report figure and return PNG bytes."""
     plt = _matplotlib()
-    fig = plt.figure(figsize=(13, 11), dpi=90)
-    grid = fig.add_gridspec(4, 4, height_ratios=[2.6, 1.4, 1.4, 0.9], hspace=0.55, wspace=0.35)
+    fig = plt.figure(figsize=(13, 12), dpi=90)
+    grid = fig.add_gridspec(4, 4, height_ratios=[2.6, 1.4, 1.4, 0.6], hspace=0.9, wspace=0.35)
     s = result.summary
     fig.suptitle(
         f"emgwatch: {Path(result.source).name}  -  {result.duration_s:.0f} s, {result.fs:g} Hz  -  "
@@ -162,8 +166,9 @@ def render_report_png(result: AnalysisResult, advice: Sequence[Any]) -> bytes:
     ax = fig.add_subplot(grid[3, :])
     ax.set_axis_off()
     notes = [b.title for b in advice][:4]
-    ax.text(0, 1, "Advice shown: " + "; ".join(notes) + "\nemgwatch is informational and does not diagnose. "
-            + " ".join(s.caveats[:2]), va="top", fontsize=9, wrap=True)
+    ax.text(0, 1, textwrap.fill("Advice shown: " + "; ".join(notes), 150)
+            + "\nemgwatch is informational and does not diagnose.\n"
+            + textwrap.fill("Caveats: " + "; ".join(c.rstrip(".") for c in s.caveats[:3]) + ".", 150), va="top", fontsize=9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
