@@ -44,7 +44,6 @@ def build_truth(pending: list[Pending], tracks: dict[str, np.ndarray], data: np.
     fs = dev.fs
     n = data.shape[0]
     delay = dev.delay_s
-    pad = 2 if dev.decimation == "none" else 0  # analog (IIR) filters: allow the peak to lag a little
     if dev.envelope_lp_hz > 0:
         tracks = {k: apply_envelope(dev, v) for k, v in tracks.items()}
     out: list[Event] = []
@@ -52,7 +51,7 @@ def build_truth(pending: list[Pending], tracks: dict[str, np.ndarray], data: np.
         onset = min(max(p.onset_s + delay, 0.0), duration)
         offset = min(max(p.offset_s + delay, onset), duration)
         i0 = int(np.floor(onset * fs))
-        i1 = min(max(int(np.ceil(offset * fs)) + 1 + pad, i0 + 1), n)
+        i1 = min(max(int(np.ceil(offset * fs)) + 1, i0 + 1), n)
         if i0 >= n:
             continue
         seg = np.abs(tracks[p.track][i0:i1])
