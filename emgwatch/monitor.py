@@ -89,9 +89,10 @@ def _render_dashboard(state: MonitorState):
         levels.add_row(name, Text("█" * bar_len, style=colour), f"{lvl:7.1f}", f"{noise:8.1f}")
     counts = Text("  ".join(f"{k}: {v}" for k, v in state.counts.items()))
     events = Table(show_header=True, header_style="bold", box=None, expand=True)
-    for col in ("onset", "class", "channels", "duration", "peak µV", "conf", "evidence"):
-        events.add_column(col, overflow="ellipsis", no_wrap=True)
-    for ev in reversed(state.recent):
+    for col, width in (("onset", 9), ("class", 22), ("channels", 12), ("duration", 8), ("peak µV", 7),
+                       ("conf", 4), ("evidence", None)):
+        events.add_column(col, overflow="ellipsis", no_wrap=True, min_width=width, ratio=None if width else 1)
+    for ev in sorted(state.recent, key=lambda e: -e.onset_s):
         events.add_row(f"{ev.onset_s:.2f}s", Text(ev.trial_type + (f"/{ev.subtype}" if ev.subtype else ""),
                                                    style=_CLASS_STYLE[ev.trial_type]),
                        ",".join(ev.channels), f"{ev.duration_s:.3f}s", f"{ev.peak_uv:.0f}",
@@ -175,6 +176,13 @@ def run_monitor(
             if duration_s is not None and state.signal_s >= duration_s:
                 break
             chunk = source.read(timeout=read_timeout_s)
+            if chunk is None and not getattr(source, "finished", True):
+                from dsp import SourceTimeoutError
+
+                raise SourceTimeoutError(
+                    f"{label}: no data for {read_timeout_s:g} s after {state.signal_s:.1f} s of signal "
+                    "(cable unplugged or board stopped?)"
+                )
     finally:
         handle(clf.feed(pipe.flush()) + clf.flush())
         state.quality = pipe.quality()

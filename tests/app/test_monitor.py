@@ -1,0 +1,57 @@
+"""The live monitor against the simulated board (a real source, paced at full speed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from emgwatch.analysis import analyze_chunks
+from emgwatch.monitor import run_monitor
+from emgwatch.sources import FileSource
+from firmware_bridge import open_source, simulate
+
+
+def test_monitor_plain_records_a_readable_file(tmp_path):
+    out = tmp_path / "live.bdf"
+    proc = subprocess.run(
+        [sys.executable, "-m", "emgwatch", "monitor", "sim://rest_frequent?speed=0&duration=20&device=cyton_250",
+         "--plain", "--record", str(out), "--no-history"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "fasciculation" in proc.stdout
+    assert "monitored 20.0 s" in proc.stdout
+    from recordings import read_recording
+
+    rec = read_recording(out)
+    assert rec.fs == 250 and rec.data.shape == (20 * 250, 8)
+    original = simulate("rest_frequent", device="cyton_250", duration_s=20).data
+    # BDF+ stores 24-bit integers: values survive to within one quantisation step.
+    step = (np.nanmax(np.abs(original)) * 2) / (2**24 - 1)
+    np.testing.assert_allclose(rec.data, original, atol=max(step * 2, 0.05))
+
+
+def test_live_loop_finds_what_offline_analysis_finds():
+    url = "sim://night_calf_cramp?speed=0&duration=90&device=ganglion_200&chunk=7&seed=4"
+    with open_source(url) as src:
+        live = run_monitor(src, label=url, plain=True)
+    rec = simulate("night_calf_cramp", device="ganglion_200", duration_s=90, seed=4)
+    offline = analyze_chunks(rec.chunks(4096), fs=rec.fs, channels=rec.channels, keep_plot_data=False)
+    key = lambda e: (round(e.onset_s, 6), e.trial_type, e.channels)  # noqa: E731
+    assert sorted(map(key, live.events)) == sorted(map(key, offline.events))
+    assert live.counts["cramp"] >= 1
+
+
+def test_file_source_replays_a_recording_in_chunks(tmp_path):
+    from recordings import write_recording
+
+    rec = simulate("rest_benign", device="cyton_250", duration_s=5, seed=2)
+    path = tmp_path / "r.edf"
+    write_recording(path, rec.data, rec.fs, rec.channels)
+    with FileSource(path, speed=0, chunk_samples=33) as src:
+        chunks = list(src)
+    assert all(c.n_samples == 33 for c in chunks[:-1])
+    assert sum(c.n_samples for c in chunks) == rec.data.shape[0]
+    assert chunks[1].t0 == 33 / rec.fs
