@@ -119,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         r = json.loads(child.stdout.strip().splitlines()[-1])
     rate = r["samples"] / r["read_s"]
     print(f"read + running RMS: {r['samples']} samples x {r['channels']} ch in {r['read_s']:.1f} s "
-          f"({rate / 1e6:.1f} M samples/s per channel, {rate / args.fs / 3600:.0f} h of recording per s... "
-          f"i.e. {rate / args.fs:.0f}x real time); mean RMS {r['rms_uv']:.1f} µV")
+          f"({rate / 1e6:.1f} M samples/s per channel = {rate / args.fs:.0f}x real time); "
+          f"mean RMS {r['rms_uv']:.1f} µV")
     if "pipeline_s" in r:
         speed = r["pipeline_samples"] / args.fs / r["pipeline_s"]
         print(f"dsp.Pipeline: {r['pipeline_samples'] / args.fs / 3600:.2f} h in {r['pipeline_s']:.1f} s "

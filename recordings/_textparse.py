@@ -25,6 +25,10 @@ from recordings._info import RecordingInfo
 
 _BLOCK_LINES = 65536
 _MAX_LISTED = 10
+#: Text files up to this size keep their parsed samples from the pre-scan, so
+#: ``chunks()`` need not parse them again; larger files are parsed twice and
+#: never held in memory.
+_CACHE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -71,7 +75,6 @@ def iter_rows(path: Path, lay: Layout, block_lines: int = _BLOCK_LINES
     if lay.label_col is not None:
         cols.append(lay.label_col)
         conv.append(_to_float)
-    numeric = [i for i, c in enumerate(conv) if c is _to_float]
     special = [i for i, c in enumerate(conv) if c is not _to_float]
     with open(path, "rb") as fh:
         for _ in range(lay.skip):
@@ -83,26 +86,28 @@ def iter_rows(path: Path, lay: Layout, block_lines: int = _BLOCK_LINES
                 return
             first = line_no + 1
             line_no += len(raw)
-            nos, parts = [], []
+            nos, texts = [], []
             for k, line in enumerate(raw):
                 text = line.decode("latin-1").strip()
-                if not text:
-                    continue
-                nos.append(first + k)
-                parts.append(text.split(lay.delimiter))
-            out = np.full((len(parts), len(cols)), np.nan)
+                if text:
+                    nos.append(first + k)
+                    texts.append(text)
+            out = np.full((len(texts), len(cols)), np.nan)
             bad: list[tuple[int, str]] = []
-            ok = [i for i, p in enumerate(parts) if len(p) == lay.n_fields]
-            if len(ok) == len(parts):
+            if lay.delimiter is None:
+                counts_ok = all(len(t.split()) == lay.n_fields for t in texts)
+            else:
+                counts_ok = all(t.count(lay.delimiter) == lay.n_fields - 1 for t in texts)
+            if counts_ok and texts:
                 try:
-                    if numeric:
-                        out[:, numeric] = np.array([[p[cols[i]] for i in numeric] for p in parts], dtype=np.float64)
-                    for i in special:
-                        out[:, i] = [conv[i](p[cols[i]]) for p in parts]
+                    # numpy's C parser; per-line Python only when a line is bad.
+                    out[:] = np.loadtxt(texts, delimiter=lay.delimiter, usecols=cols, ndmin=2, comments=None,
+                                        converters={c: conv[i] for i, c in enumerate(cols) if i in special} or None)
                     yield out, bad
                     continue
                 except ValueError:
                     out[:] = np.nan
+            parts = [t.split(lay.delimiter) for t in texts]
             for r, p in enumerate(parts):
                 if len(p) != lay.n_fields:
                     bad.append((nos[r], f"{len(p)} field(s), expected {lay.n_fields}"))
@@ -134,6 +139,7 @@ class TextReader(BaseReader):
         cur_label = None
         label_start = 0
         prev = None
+        cache: list[np.ndarray] | None = [] if self.path.stat().st_size <= _CACHE_BYTES else None
         for rows, bad in iter_rows(self.path, lay):
             n_bad += len(bad)
             for no, why in bad[: max(0, _MAX_LISTED - len(bad_listed))]:
@@ -142,6 +148,8 @@ class TextReader(BaseReader):
                 rows, prev, dropped = _dedup(rows, n_sig, prev)
                 n_dropped += dropped
             sig = rows[:, :n_sig]
+            if cache is not None:
+                cache.append(self._scaled(sig))
             n_nonfinite += int(np.count_nonzero(np.isinf(sig)))
             n_nan += int(np.count_nonzero(np.isnan(sig))) - len(bad) * n_sig
             if lay.time_col is not None:
@@ -190,6 +198,7 @@ class TextReader(BaseReader):
                 )
             fs = self._fs_override
         ann = tuple((a / fs, d / fs, t) for a, d, t in labels)
+        self._cache = cache
         return RecordingInfo(
             path=self.path, format=lay.format, fs=fs, channels=lay.names, units="uV", scaling=lay.scaling,
             n_samples=n_rows, start_time=lay.start_time, annotations=ann, warnings=warns,
@@ -197,18 +206,23 @@ class TextReader(BaseReader):
             device=lay.device, channel_types=lay.types, channel_units=lay.units,
         )
 
+    def _scaled(self, sig: np.ndarray) -> np.ndarray:
+        lay = self._lay
+        out = sig * np.asarray(lay.scale) + np.asarray(lay.offset)
+        out[np.isinf(out)] = np.nan
+        return out.astype(np.float32)
+
     def _blocks(self) -> Iterator[np.ndarray]:
+        if self._cache is not None:
+            yield from self._cache
+            return
         lay = self._lay
         n_sig = len(lay.signal_cols)
-        scale = np.asarray(lay.scale)
-        offset = np.asarray(lay.offset)
         prev = None
         for rows, _ in iter_rows(self.path, lay):
             if lay.dedup:
                 rows, prev, _ = _dedup(rows, n_sig, prev)
-            sig = rows[:, :n_sig] * scale + offset
-            sig[np.isinf(sig)] = np.nan
-            yield sig.astype(np.float32)
+            yield self._scaled(rows[:, :n_sig])
 
 
 def _dedup(rows: np.ndarray, n_sig: int, prev: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None, int]:

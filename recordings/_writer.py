@@ -137,6 +137,7 @@ class RecordingWriter:
         self.fs = fs
         self.events: list[Event] = []
         self._events_tsv = events_tsv
+        self._sync = sync
         if suffix == ".csv":
             self._impl = _CsvWriter(self.path, fs, self.channels, units=units, device=device, sync=sync)
         else:
@@ -186,6 +187,9 @@ class RecordingWriter:
             raise TypeError(f"add_event() takes a dsp.Event, got {type(event).__name__}")
         self.events.append(event)
         self._impl.add_annotation(event.onset_s, event.duration_s, event_text(event))
+        if self._sync and self._events_tsv:
+            # Live recording: keep the table current (atomic replace) so a crash keeps it too.
+            write_events_tsv(events_tsv_path(self.path), self.events)
 
     def add_annotation(self, onset_s: float, duration_s: float, text: str) -> None:
         """Record a free-text annotation (EDF+/BDF+ only), onset and duration in s."""

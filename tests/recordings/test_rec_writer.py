@@ -182,6 +182,7 @@ def test_sigkill_during_recording_loses_at_most_one_record(tmp_path):
     assert n >= 3000 and n % 1000 == 0
     np.testing.assert_allclose(ours.data, expected_signal(0, n), atol=0.03)
     assert any(t.startswith("fasciculation") for _, _, t in ours.info.annotations)
+    assert [e.trial_type for e in read_events_tsv(tmp_path / "live_events.tsv")] == ["fasciculation"]
     with pyedflib.EdfReader(str(path)) as f:
         assert f.datarecords_in_file * 1000 >= n - 1000  # the count lags by one record at most
         got = f.readSignal(2)
