@@ -57,14 +57,17 @@ def add_noise(track: np.ndarray, band_rms_uv: np.ndarray, rng: np.random.Generat
     white_band = 430.0 * 2.0 / F_INT
     pink_band = c_pink**2 * _band_power_per_unit_variance(_PINK_B, _PINK_A)
     unit_rms = np.sqrt(white_band + pink_band)
-    t = np.arange(n) / F_INT
+    # The ±30 % wander is slow (< 0.02 Hz): compute it on a 10 Hz grid and hold.
+    hold = int(F_INT // 10)
+    t_coarse = np.arange(-(-n // hold)) / 10.0
     for ch in range(n_ch):
         x = rng.standard_normal(n)
         x += c_pink * signal.lfilter(_PINK_B, _PINK_A, rng.standard_normal(n))
         f1, f2 = rng.uniform(0.002, 0.02, 2)
         p1, p2 = rng.uniform(0, 2 * np.pi, 2)
-        wander = 1.0 + 0.15 * (np.sin(2 * np.pi * f1 * t + p1) + np.sin(2 * np.pi * f2 * t + p2))
-        track[:, ch] += x * wander * (band_rms_uv[ch] / unit_rms)
+        wander = 1.0 + 0.15 * (np.sin(2 * np.pi * f1 * t_coarse + p1) + np.sin(2 * np.pi * f2 * t_coarse + p2))
+        x *= np.repeat(wander * (band_rms_uv[ch] / unit_rms), hold)[:n]
+        track[:, ch] += x
 
 
 def add_mains(track: np.ndarray, mains_hz: float, amp_uv: float, rng: np.random.Generator) -> None:
@@ -77,13 +80,15 @@ def add_mains(track: np.ndarray, mains_hz: float, amp_uv: float, rng: np.random.
     if amp_uv <= 0:
         return
     t = np.arange(n) / F_INT
-    drift = 1.0 + 0.2 * np.sin(2 * np.pi * 0.1 * t + rng.uniform(0, 2 * np.pi))
     gains = rng.uniform(0.5, 1.0, n_ch)  # bipolar pairs pick up different fractions of the common mode
     wave = np.zeros(n)
     for k in range(1, 6):
         level = 1.0 if k == 1 else 10 ** (-rng.uniform(10, 30) / 20)
-        wave += level * np.sin(2 * np.pi * k * mains_hz * t + rng.uniform(0, 2 * np.pi))
-    track += (amp_uv * drift * wave)[:, None] * gains[None, :]
+        wave += level * np.sin((2 * np.pi * k * mains_hz) * t + rng.uniform(0, 2 * np.pi))
+    # 0.1 Hz amplitude drift (±20 %); computed exactly, a held drift would add spurious lines.
+    wave *= amp_uv * (1.0 + 0.2 * np.sin(2 * np.pi * 0.1 * t + rng.uniform(0, 2 * np.pi)))
+    for ch in range(n_ch):
+        track[:, ch] += gains[ch] * wave
 
 
 def add_motion(track: np.ndarray, times_s: list[float], amp_uv: tuple[float, float],
