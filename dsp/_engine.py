@@ -60,14 +60,17 @@ class EngineState:
     env_pos: np.ndarray  # (C, 2) int64: position, filled
     su: np.ndarray  # (C, 4) int64: state (0 idle, 1 active, 2 closing), on, off, last_above
     art: np.ndarray  # (C, N_ART, 3) int64: active, on, off
-    raw: np.ndarray  # (C, 8) float64: last, rmax, rmin, base, base_ok, prev_mean, pop_step, pop_prev_mean
+    raw: np.ndarray  # (C, 9) float64: last, rmax, rmin, base, base_ok, prev_mean, pop_step, pop_prev_mean, box_sum
+    box: np.ndarray  # (C, n_box) last raw samples for the mains-free level (one mains period)
+    box_pos: np.ndarray  # (C, 2) int64: position, filled
     ints: np.ndarray  # (C, 4) int64: run, pop_pending_idx, last_block_flat, blocks_seen
     counts: np.ndarray  # (C, 3) int64: clipped, flat, dropout samples
 
 
-def init_engine_state(n_channels: int, w: int, n_env: int, noise: np.ndarray) -> EngineState:
-    """Fresh state; ``noise`` is the initial floor per channel (µV)."""
-    raw = np.zeros((n_channels, 8))
+def init_engine_state(n_channels: int, w: int, n_env: int, noise: np.ndarray, n_box: int) -> EngineState:
+    """Fresh state; ``noise`` is the initial floor per channel (µV); ``n_box``
+    samples (one mains period) average the raw level for the motion guard."""
+    raw = np.zeros((n_channels, 9))
     raw[:, 0] = np.nan
     raw[:, 1] = -np.inf
     raw[:, 2] = np.inf
@@ -86,6 +89,8 @@ def init_engine_state(n_channels: int, w: int, n_env: int, noise: np.ndarray) ->
         su=np.zeros((n_channels, 4), dtype=np.int64),
         art=np.zeros((n_channels, N_ART, 3), dtype=np.int64),
         raw=raw,
+        box=np.zeros((n_channels, max(1, n_box))),
+        box_pos=np.zeros((n_channels, 2), dtype=np.int64),
         ints=ints,
         counts=np.zeros((n_channels, 3), dtype=np.int64),
     )
@@ -131,15 +136,25 @@ def alloc_output(n_blocks: int, block_n: int, n_channels: int) -> EngineOutput:
     )
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _n_above(ring, filled, level):  # pragma: no cover - compiled
+    n = 0
+    for k in range(min(filled, ring.shape[0])):
+        if ring[k] > level:
+            n += 1
+    return n
+
+
 def _run_blocks(
     raw, y, start, block_n, fp, ip,
-    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, ints, counts,
+    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
     blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
 ):  # pragma: no cover - compiled
     n_blocks = raw.shape[0] // block_n
     n_ch = raw.shape[1]
     w = e_ring.shape[1]
     n_env = env_ring.shape[1]
+    n_box = box.shape[1]
     clip_run = ip[I_CLIP_RUN]
     merge_n = ip[I_MERGE]
     min_n = ip[I_MIN]
@@ -160,7 +175,6 @@ def _run_blocks(
             nan_cnt = 0
             first_nan = -1
             last_nan = -1
-            sum_raw = 0.0
             nfin = 0
             bmin_raw = np.inf
             bmax_raw = -np.inf
@@ -207,7 +221,14 @@ def _run_blocks(
                         sp_n[c] = m + 1
                     continue
                 nfin += 1
-                sum_raw += xr
+                # level over the last mains period: a boxcar of one period
+                # nulls mains and all its harmonics, so mains is not "motion"
+                bp_ = box_pos[c, 0]
+                rawst[c, 8] += xr - box[c, bp_]
+                box[c, bp_] = xr
+                box_pos[c, 0] = bp_ + 1 if bp_ + 1 < n_box else 0
+                if box_pos[c, 1] < n_box:
+                    box_pos[c, 1] += 1
                 if xr < bmin_raw:
                     bmin_raw = xr
                 if xr > bmax_raw:
@@ -267,10 +288,15 @@ def _run_blocks(
             is_motion = False
             if nan_cnt > 0:
                 rawst[c, 4] = 0.0  # re-seed the motion baseline after a gap
+                box_pos[c, 0] = 0
+                box_pos[c, 1] = 0
+                rawst[c, 8] = 0.0
+                for k in range(n_box):
+                    box[c, k] = 0.0
                 rawst[c, 5] = np.nan
                 ints[c, 1] = -1
             elif nfin > 0:
-                mean = sum_raw / nfin
+                mean = rawst[c, 8] / box_pos[c, 1]
                 if rawst[c, 4] == 0.0:
                     rawst[c, 3] = mean
                     rawst[c, 4] = 1.0
@@ -347,7 +373,10 @@ def _run_blocks(
                 if env < off_thr or not valid:
                     su[c, 0] = 2
                     su[c, 2] = su[c, 3]
-            elif valid and env > on_thr:
+            elif valid and env > on_thr and _n_above(env_ring[c], env_pos[c, 1], off_thr * off_thr) * 2 >= n_env:
+                # At least half the window's blocks are active: an isolated
+                # spike (1-2 blocks) raises the envelope but must not open a
+                # sustained candidate, which would hold the spike back.
                 # backtrack to the first block of the run above the off threshold
                 onset = blk_end
                 filled = env_pos[c, 1]

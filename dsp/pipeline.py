@@ -211,6 +211,10 @@ class Pipeline:
     def process(self, chunk: Chunk) -> list[Burst]:
         """Feed one chunk; return the bursts completed so far, in onset order.
 
+        Bursts come out once complete; across calls they come in order of
+        completion (a spike is not held back until a long cramp on another
+        channel ends), so sort a collected list by ``onset_s`` if needed.
+
         Raises
         ------
         ValueError
@@ -301,13 +305,45 @@ class Pipeline:
         comb = design_mains_comb(self.mains_lines, self.fs, cfg.mains_q)
         self._sos = np.ascontiguousarray(np.vstack([self._bp, comb]))
         self._fstate = init_filter_state(self._sos, self.n_channels)
+        if comb.shape[0] and not self.zero_phase:
+            self._warm_comb(x, comb)
         if self.zero_phase:
             y = _zero_phase_filter(x, self._sos)
         else:
             y, _ = sos_filter(x, self._sos, self._fstate)
-        self._es = _engine.init_engine_state(self.n_channels, self._w, self._n_env, self._initial_noise(x, y))
+        # One mains period (or one block without mains) for the motion guard's level.
+        n_box = int(round(self.fs / self.mains_hz)) if self.mains_hz else self.block_n
+        self._es = _engine.init_engine_state(
+            self.n_channels, self._w, self._n_env, self._initial_noise(x, y), max(1, n_box)
+        )
         self._started = True
         self._run(x, y)
+
+    def _warm_comb(self, x: np.ndarray, comb: np.ndarray) -> None:
+        """Start the filter in its steady state for the mains already present.
+
+        ``sosfilt_zi`` is a steady state for DC only, so a 200 µV mains line
+        would ring through the band-pass and the notches (for ~Q/(pi*f) s)
+        and look like a burst. Mains has a whole number of periods in 1 s, so
+        the state after filtering the first 1-2 s is the right state at
+        sample 0 for the periodic part; the DC part is moved from the level
+        at the end of that span to the level at the start (linearity; levels
+        are 0.1 s means, a whole number of mains periods).
+        """
+        n1 = int(round(self.fs))
+        if abs(self.fs - n1) > 1e-9 or x.shape[0] < n1:
+            return
+        n = 2 * n1 if x.shape[0] >= 2 * n1 else n1
+        m = max(1, int(round(0.1 * self.fs)))
+        for c in range(self.n_channels):
+            seg = np.ascontiguousarray(x[:n, c : c + 1])
+            if not np.isfinite(seg).all():
+                continue
+            st = init_filter_state(self._sos, 1)
+            sos_filter(seg, self._sos, st)
+            shift = float(seg[:m, 0].astype(np.float64).mean() - seg[n - m :, 0].astype(np.float64).mean())
+            self._fstate.zi[c] = st.zi[0] + self._fstate.zi_unit * shift
+            self._fstate.pending[c] = False
 
     def _initial_noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Median block RMS over the first ``noise_init_s`` (valid blocks only), µV."""
@@ -346,7 +382,7 @@ class Pipeline:
         kernel(
             np.ascontiguousarray(raw), np.ascontiguousarray(y), start, self.block_n, self._fp, self._ip,
             es.noise, es.e_ring, es.e_pos, es.e_sum, es.sp, es.sp_peak, es.env_ring, es.env_pos, es.su, es.art,
-            es.raw, es.ints, es.counts,
+            es.raw, es.box, es.box_pos, es.ints, es.counts,
             out.blk_ms, out.blk_max, out.blk_noise, out.sp_rec, out.sp_val, out.sp_n, out.su_rec, out.su_n,
             out.ar_rec, out.ar_n, out.po_rec, out.po_val, out.po_n,
         )
