@@ -312,6 +312,7 @@ class EdfPlusWriter:
                 self._pending.append(zeros)
                 self._emit(np.concatenate(self._pending))
                 self._pending, self._n_pending = [], 0
+            self.n_samples = n_true  # the padding is not data
             self.sync = True
             self._commit()
         finally:

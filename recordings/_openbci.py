@@ -74,7 +74,9 @@ class OpenBciGuiReader(TextReader):
                           types=["exg"] * len(sig), units=["uV"] * len(sig), scale=[1.0] * len(sig),
                           offset=[0.0] * len(sig), scaling="EXG columns already in µV (accelerometer/aux left out)",
                           format=f"openbci-gui-{version}", device=device, fs_nominal=fs, time_col=tcol,
-                          time_scale=tscale)
+                          time_scale=tscale,
+                          # The Cyton counts samples 0-255; Ganglion ids are packet numbers, not samples.
+                          counter_col=0 if "Cyton" in board else None, counter_mod=256)
         fields = [f.strip() for f in row.split(",")]
         has_time = ":" in fields[-1]
         n_ch = int(meta["number of channels"]) if meta.get("number of channels", "").isdigit() else \

@@ -83,7 +83,9 @@ class OpenSignalsTextReader(TextReader):
                       types=[k[0] for k in kinds], units=[k[1] for k in kinds], scale=[k[2] for k in kinds],
                       offset=[k[3] for k in kinds], scaling=_SCALING, format=self.name,
                       device=str(meta.get("device", "PLUX")), fs_nominal=float(meta["sampling rate"]),
-                      start_time=_start(meta.get("date", ""), meta.get("time", "")))
+                      start_time=_start(meta.get("date", ""), meta.get("time", "")),
+                      # nSeq counts samples modulo 16 (PLUX); a skipped value is a lost sample.
+                      counter_col=columns.index("nSeq") if "nSeq" in columns else None, counter_mod=16)
 
 
 class OpenSignalsH5Reader(BaseReader):

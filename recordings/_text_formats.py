@@ -159,7 +159,9 @@ class ChordsCsvReader(TextReader):
     def _layout(self, head: list[str]) -> Layout:
         names = [n.strip() for n in head[0].split(",")]
         sig = [i for i, n in enumerate(names) if n.startswith("Channel")]
+        counter = names.index("Counter") if "Counter" in names else None
         return Layout(skip=1, delimiter=",", n_fields=len(names), time_col=0, time_conv=_chords_time,
+                      counter_col=counter, counter_mod=256,
                       device="Upside Down Labs Chords (BioAmp)",
                       **_raw_layout(self.name, [names[i] for i in sig], sig, "adc counts (14-bit)",
                                     "raw 14-bit ADC counts (0-16383) as written; BioAmp gain not stated in the file"))

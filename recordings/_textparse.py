@@ -54,6 +54,8 @@ class Layout:
     label_col: int | None = None
     label_text: str = "label {}"
     dedup: bool = False  # drop rows repeating the previous row's signal values
+    counter_col: int | None = None  # a wrapping sample counter (Chords, OpenBCI v5/v6, PLUX nSeq)
+    counter_mod: int = 256
     start_time: object = None
     notes: list[str] = field(default_factory=list)
 
@@ -65,7 +67,7 @@ def _to_float(text: str) -> float:
 def iter_rows(path: Path, lay: Layout, block_lines: int = _BLOCK_LINES
               ) -> Iterator[tuple[np.ndarray, list[tuple[int, str]]]]:
     """Yield (rows, bad) blocks: rows float64 (n, k) for the fields
-    ``signal_cols + [time_col] + [label_col]``; ``bad`` lists (line number, reason)
+    ``signal_cols + [time_col] + [label_col] + [counter_col]``; ``bad`` lists (line number, reason)
     of rows that became NaN."""
     cols = list(lay.signal_cols)
     conv: list[Callable[[str], float]] = [_to_float] * len(cols)
@@ -74,6 +76,9 @@ def iter_rows(path: Path, lay: Layout, block_lines: int = _BLOCK_LINES
         conv.append(lay.time_conv or _to_float)
     if lay.label_col is not None:
         cols.append(lay.label_col)
+        conv.append(_to_float)
+    if lay.counter_col is not None:
+        cols.append(lay.counter_col)
         conv.append(_to_float)
     special = [i for i, c in enumerate(conv) if c is not _to_float]
     with open(path, "rb") as fh:
@@ -139,6 +144,7 @@ class TextReader(BaseReader):
         cur_label = None
         label_start = 0
         prev = None
+        gap = {"last": None, "gaps": 0, "lost": 0, "first": None}
         cache: list[np.ndarray] | None = [] if self.path.stat().st_size <= _CACHE_BYTES else None
         for rows, bad in iter_rows(self.path, lay):
             n_bad += len(bad)
@@ -147,6 +153,8 @@ class TextReader(BaseReader):
             if lay.dedup:
                 rows, prev, dropped = _dedup(rows, n_sig, prev)
                 n_dropped += dropped
+            if lay.counter_col is not None:
+                rows, gap = self._fill_gaps(rows, gap, n_rows)
             sig = rows[:, :n_sig]
             if cache is not None:
                 cache.append(self._scaled(sig))
@@ -155,7 +163,7 @@ class TextReader(BaseReader):
             if lay.time_col is not None:
                 stats.feed(rows[:, n_sig] * lay.time_scale)
             if lay.label_col is not None:
-                lab = rows[:, -1]
+                lab = rows[:, n_sig + (lay.time_col is not None)]
                 change = np.flatnonzero(np.diff(np.concatenate(([np.nan if cur_label is None else cur_label], lab))) != 0)
                 for idx in change:
                     if cur_label is not None and cur_label == cur_label and cur_label != 0:
@@ -179,6 +187,10 @@ class TextReader(BaseReader):
                 )
         if n_nonfinite:
             warns.append(f"{self.path}: {n_nonfinite} infinite value(s) set to NaN")
+        if gap["gaps"]:
+            warns.append(f"{self.path}: {gap['gaps']} gap(s) in the sample counter, {gap['lost']} lost sample(s) "
+                         f"filled with NaN to keep the timing (first at sample {gap['first']})")
+            n_nan -= gap["lost"] * n_sig
         if n_nan:
             warns.append(f"{self.path}: {n_nan} NaN value(s) in the file kept as NaN (missing samples)")
         if n_dropped:
@@ -206,6 +218,10 @@ class TextReader(BaseReader):
             device=lay.device, channel_types=lay.types, channel_units=lay.units,
         )
 
+    def _fill_gaps(self, rows: np.ndarray, gap: dict, n_before: int) -> tuple[np.ndarray, dict]:
+        """Insert NaN rows where the wrapping sample counter skips values."""
+        return _fill_gaps_impl(rows, gap, n_before, self._lay.counter_mod)
+
     def _scaled(self, sig: np.ndarray) -> np.ndarray:
         lay = self._lay
         out = sig * np.asarray(lay.scale) + np.asarray(lay.offset)
@@ -219,10 +235,42 @@ class TextReader(BaseReader):
         lay = self._lay
         n_sig = len(lay.signal_cols)
         prev = None
+        gap = {"last": None, "gaps": 0, "lost": 0, "first": None}
         for rows, _ in iter_rows(self.path, lay):
             if lay.dedup:
                 rows, prev, _ = _dedup(rows, n_sig, prev)
+            if lay.counter_col is not None:
+                rows, gap = self._fill_gaps(rows, gap, 0)
             yield self._scaled(rows[:, :n_sig])
+
+
+def _fill_gaps_impl(rows: np.ndarray, gap: dict, n_before: int, mod: int) -> tuple[np.ndarray, dict]:
+    counter = rows[:, -1]
+    prev = gap["last"]
+    seq = counter if prev is None else np.concatenate(([prev], counter))
+    ok = np.isfinite(seq)
+    steps = np.where(ok[1:] & ok[:-1], np.mod(np.diff(seq), mod), 1.0)
+    missing = (steps - 1).astype(np.int64)
+    missing[missing < 0] = 0  # a repeated counter value is a duplicate, not a loss
+    if prev is None:
+        missing = np.concatenate(([0], missing))[: rows.shape[0]]
+    finite = counter[np.isfinite(counter)]
+    gap = dict(gap, last=float(finite[-1]) if finite.size else prev)
+    if not missing.any():
+        return rows, gap
+    where = np.flatnonzero(missing)
+    gap["gaps"] += where.size
+    gap["lost"] += int(missing.sum())
+    if gap["first"] is None:
+        gap["first"] = n_before + int(where[0])
+    filler = np.full((1, rows.shape[1]), np.nan)
+    parts, start = [], 0
+    for i in where:
+        parts.append(rows[start:i])
+        parts.append(np.repeat(filler, missing[i], axis=0))
+        start = i
+    parts.append(rows[start:])
+    return np.concatenate(parts), gap
 
 
 def _dedup(rows: np.ndarray, n_sig: int, prev: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None, int]:

@@ -155,7 +155,7 @@ class RecordingWriter:
 
     @property
     def n_samples(self) -> int:
-        """Samples per channel written so far (complete records for EDF/BDF)."""
+        """Samples per channel written: complete records while an EDF/BDF file is open, every sample after close."""
         return self._impl.n_samples
 
     @property

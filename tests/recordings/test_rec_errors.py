@@ -116,3 +116,17 @@ def test_reader_closes_twice_and_refuses_after(real):
     r.close()
     with pytest.raises(ValueError, match="reader is closed"):
         next(r.chunks())
+
+
+def test_counter_gaps_become_nan_samples(real, tmp_path):
+    lines = (real / "chords_bioamp/emg_sample.csv").read_bytes().split(b"\n")
+    del lines[101:104]  # three samples lost after data row 99 (counter jumps by 4)
+    path = tmp_path / "gappy.csv"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.warns(UserWarning, match=r"1 gap\(s\) in the sample counter, 3 lost sample\(s\) filled with NaN"):
+        rec = read_recording(path)
+    full = read_recording(real / "chords_bioamp/emg_sample.csv")
+    assert rec.n_samples == full.n_samples
+    assert np.isnan(rec.data[100:103]).all()
+    np.testing.assert_array_equal(rec.data[103:], full.data[103:])
+    np.testing.assert_array_equal(rec.data[:100], full.data[:100])
