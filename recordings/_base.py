@@ -179,6 +179,8 @@ class BaseReader:
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
+            warnings.warn(f"{self.path}: reader was never closed; use it as a context manager",
+                          ResourceWarning, stacklevel=2)
             self.close()
 
 

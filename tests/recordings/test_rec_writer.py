@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsp import Chunk, Event
 from recordings import RecordingWriter, open_recording, read_events_tsv, read_recording, write_recording
@@ -198,3 +200,22 @@ def test_sigkill_during_recording_loses_at_most_one_record(tmp_path):
         assert f.datarecords_in_file * 1000 >= n - 1000  # the count lags by one record at most
         got = f.readSignal(2)
     np.testing.assert_allclose(got, expected_signal(0, got.size)[:, 2], atol=0.03)
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=2600), max_size=6), suffix=st.sampled_from([".edf", ".bdf"]))
+def test_split_writes_give_the_same_file(tmp_path_factory, cuts, suffix):
+    """Chunking must not change the result: any split of the writes gives identical bytes."""
+    from datetime import datetime
+
+    tmp = tmp_path_factory.mktemp("split")
+    x = _sig(2600, 2, seed=3)
+    start = datetime(2026, 1, 2, 3, 4, 5)
+    whole = write_recording(tmp / f"whole{suffix}", x, 1000.0, ["m1", "m2"], start_time=start,
+                            physical_range=(-500, 500))
+    bounds = sorted(set([0, *cuts, x.shape[0]]))
+    with RecordingWriter(tmp / f"split{suffix}", 1000.0, ["m1", "m2"], start_time=start,
+                         physical_range=(-500, 500)) as w:
+        for a, b in zip(bounds, bounds[1:]):
+            w.write(x[a:b])
+    assert (tmp / f"split{suffix}").read_bytes() == whole.read_bytes()
