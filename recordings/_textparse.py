@@ -201,6 +201,10 @@ class TextReader(BaseReader):
             if fs is not None and abs(fs_measured - fs) > 0.001 * fs:
                 warns.append(f"{self.path}: nominal rate {fs:g} Hz, time stamps give {fs_measured:.3f} Hz; using the measured rate")
             fs = fs_measured
+        if stats.jitter_s is not None and fs_measured is not None and stats.jitter_s > 0.5 / fs_measured:
+            warns.append(f"{self.path}: time stamps are irregular (step SD {stats.jitter_s * 1e3:.2f} ms at "
+                         f"{fs_measured:.3f} Hz, {stats.duplicates} repeated); samples are taken as evenly spaced "
+                         f"at the mean rate")
         if stats.backwards:
             warns.append(f"{self.path}: time stamps go backwards {stats.backwards} time(s)")
         if fs is None:

@@ -130,3 +130,32 @@ def test_counter_gaps_become_nan_samples(real, tmp_path):
     assert np.isnan(rec.data[100:103]).all()
     np.testing.assert_array_equal(rec.data[103:], full.data[103:])
     np.testing.assert_array_equal(rec.data[:100], full.data[:100])
+
+
+def test_multi_rate_edf_written_by_pyedflib(tmp_path):
+    """A file from an independent writer, with two rates: the reader picks one rate group, says which
+    signals it left out, and the other group is reachable with channels=."""
+    from pyedflib import highlevel
+
+    rng = np.random.default_rng(1)
+    fast = [rng.uniform(-150, 150, 2000) for _ in range(2)]
+    slow = [rng.uniform(-1, 1, 20)]
+    headers = highlevel.make_signal_headers(["EMG1", "EMG2"], dimension="uV", sample_frequency=1000,
+                                            physical_min=-200, physical_max=200)
+    headers += highlevel.make_signal_headers(["Resp"], dimension="V", sample_frequency=10,
+                                             physical_min=-2, physical_max=2)
+    header = highlevel.make_header(equipment="bench_rig")
+    header["annotations"] = [[0.5, 0.1, "twitch"]]
+    path = tmp_path / "multi.edf"
+    highlevel.write_edf(str(path), fast + slow, headers, header)
+    with pytest.warns(UserWarning, match=r"Resp sampled at another rate than 1000 Hz left out"):
+        rec = read_recording(path)
+    assert rec.channels == ("EMG1", "EMG2") and rec.fs == 1000.0 and rec.info.format == "edf+"
+    np.testing.assert_allclose(rec.data, np.column_stack(fast), atol=400 / 65535)
+    assert rec.info.annotations == ((0.5, 0.1, "twitch"),)
+    assert rec.info.device == "bench rig"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        resp = read_recording(path, channels=["Resp"])
+    assert resp.fs == 10.0 and resp.info.channel_units == ("uV",)
+    np.testing.assert_allclose(resp.data[:, 0], slow[0] * 1e6, atol=4e6 / 65535)
