@@ -13,7 +13,13 @@ from firmware_bridge._devices import DEVICES, F_INT, DeviceModel
 from firmware_bridge._scenario import list_scenarios, load_scenario
 from firmware_bridge._sim_source import SimSource
 from firmware_bridge._simulate import SimRecording, simulate
-from firmware_bridge._source import SOURCES, Source, open_source, parse_source_url, register_source
+from firmware_bridge._source import (
+    SOURCES,
+    Source,
+    open_source,
+    parse_source_url,
+    register_source,
+)
 
 __all__ = [
     "DEVICES",

@@ -93,7 +93,8 @@ class DeviceModel:
             raise ValueError(f"DeviceModel {self.name!r}: fs must divide {F_INT:g} Hz, got {self.fs!r}")
         if self.decimation not in ("sinc3", "sinc3_pair", "none"):
             raise ValueError(
-                f"DeviceModel {self.name!r}: decimation must be 'sinc3', 'sinc3_pair' or 'none', got {self.decimation!r}"
+                f"DeviceModel {self.name!r}: decimation must be 'sinc3', 'sinc3_pair' or 'none', "
+                f"got {self.decimation!r}"
             )
         if self.n_channels < 1:
             raise ValueError(f"DeviceModel {self.name!r}: n_channels must be >= 1, got {self.n_channels}")
@@ -142,8 +143,7 @@ def analog_sos(dev: DeviceModel) -> list[np.ndarray]:
     return out
 
 
-def apply_linear(dev: DeviceModel, x: np.ndarray, n_out: int, rng: np.random.Generator | None = None,
-                 jitter: np.ndarray | None = None) -> np.ndarray:
+def apply_linear(dev: DeviceModel, x: np.ndarray, n_out: int, jitter: np.ndarray | None = None) -> np.ndarray:
     """Analog filters, decimation filter and sampling of one component.
 
     Parameters
@@ -153,7 +153,6 @@ def apply_linear(dev: DeviceModel, x: np.ndarray, n_out: int, rng: np.random.Gen
         One signal component at the electrode.
     n_out : int
         Output samples (device rate).
-    rng : unused, kept for symmetry with ``apply_nonlinear``.
     jitter : ndarray, shape (n_out,), optional
         Sample-time offsets in internal samples (from ``sample_jitter``).
 

@@ -5,7 +5,7 @@ direction), ``y`` around it; MU depth is below the skin. Each MU gets a template
 per channel from the Hermite-Rodriguez functions [R48, R49]:
 
 * ``HR1(t) = (t/λ)·exp(-(t/λ)²)`` (biphasic), ``HR2(t) = (1-2(t/λ)²)·exp(-(t/λ)²)`` (triphasic);
-* amplitude ``A_ch = A_best · exp(-(r - r_best)/ρ)`` and width
+* amplitude ``A_ch = A_best · exp(-(r - r_best)/ρ) · r_best/r`` and width
   ``λ_ch = λ0 · (1 + κ·(r - r_best))``, with ``r`` the 3-D distance from the MU
   territory to the electrode-pair centroid (science.md §3.1 step 4);
 * delay ``|x_MU - x_ch| / CV`` for propagation along the fibres (CV 4 m/s [A]).
@@ -95,8 +95,11 @@ def render_template(shape: UnitShape, r_mm: np.ndarray, r_best: float, delay_ms:
     t_ms = (np.arange(-HALF_SUPPORT, HALF_SUPPORT + 1) / F_INT) * 1000.0
     n_ch = len(r_mm)
     out = np.zeros((n_ch, t_ms.size))
-    extra = np.maximum(np.asarray(r_mm) - r_best, 0.0)
-    gains = shape.amp_pp_uv * np.exp(-extra / shape.rho_mm)
+    r_mm = np.asarray(r_mm, dtype=float)
+    extra = np.maximum(r_mm - r_best, 0.0)
+    # exp(-r/ρ) alone (§3.1) leaves a 500 µV unit visible 10 cm away on a 1 µV Cyton floor; the
+    # extra r_best/r (line-source-like fall-off [A]) keeps FPs on 1-3 neighbouring channels (§3.2).
+    gains = shape.amp_pp_uv * np.exp(-extra / shape.rho_mm) * (r_best / np.maximum(r_mm, r_best))
     for ch in range(n_ch):
         lam = shape.lam_ms * lam_scale * (1.0 + KAPPA_PER_MM * extra[ch])
         wave = np.zeros_like(t_ms)
@@ -161,7 +164,8 @@ def make_muscle(name: str, x_mm, y_mm, depth_mm, n_units: int, rng: np.random.Ge
     # 40 µV at 5 mm [A, calibrated]: gives ~50-150 µV RMS at 50 % MVC over the muscle.
     amp = 40.0 * np.exp(np.log(11.4) * frac) * rng.lognormal(0.0, 0.25, n_units)
     # Larger, later units are shorter (NeMu λ 1.8 -> 1.4 ms at the fibre [R49]); at the skin
-    # surface durations are 10-11 ms (§1.1 [R11]) -> λ ≈ 3.0 -> 2.5 ms here (MPF 60-120 Hz, §3.5 check) [D from the §1.4 table].
+    # surface durations are 10-11 ms (§1.1 [R11]) -> λ ≈ 3.0 -> 2.5 ms here, which gives the
+    # voluntary MPF of 60-120 Hz that §3.5 asks for [D from the §1.4 table].
     lam = (3.0 - 0.5 * frac) * rng.uniform(0.9, 1.1, n_units)
     rho = rng.uniform(8.0, 20.0, n_units)  # spatial decay ρ = 8-20 mm [A] (§3.2)
     return Muscle(name, tuple(x_mm), tuple(y_mm), tuple(depth_mm), n_units, pos, rte, pfr, amp, lam, rho)

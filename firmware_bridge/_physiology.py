@@ -13,9 +13,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_bridge._artifacts import Pending
-from firmware_bridge._firing import DT_CTRL, fp_train, render_spikes, renewal_train, unit_rates
+from firmware_bridge._firing import (
+    DT_CTRL,
+    fp_train,
+    render_spikes,
+    renewal_train,
+    unit_rates,
+)
 from firmware_bridge._muap import (
-    MFR_HZ, Muscle, distances, draw_shape, extent_ms, pool_templates, render_template,
+    MFR_HZ,
+    Muscle,
+    distances,
+    draw_shape,
+    extent_ms,
+    pool_templates,
+    render_template,
 )
 from firmware_bridge._scenario import draw, event_window
 
@@ -273,7 +285,7 @@ def render_fasciculations(cfg: dict | None, muscles: list[Muscle], electrodes: n
             times, doublet = fp_train(rate / 60.0 * share[k] * profile, rng, float(cfg["doublet_p"]))
             all_t.append(times)
             all_u.append(np.full(times.size, k))
-            for tk, dk in zip(times, doublet):
+            for tk, dk in zip(times, doublet, strict=True):
                 events.append(Pending(
                     "fasciculation", "doublet" if dk else "", tk + e0 / 1000.0, tk + e1 / 1000.0, "fasciculation",
                     t_peak_s=float(tk),

@@ -21,15 +21,32 @@ from scipy import signal
 
 from dsp import Chunk, Event
 from firmware_bridge._artifacts import (
-    Pending, add_ecg, add_mains, add_motion, add_noise, add_pops, leadoff_episodes,
+    Pending,
+    add_ecg,
+    add_mains,
+    add_motion,
+    add_noise,
+    add_pops,
+    leadoff_episodes,
 )
 from firmware_bridge._devices import (
-    DEVICES, F_INT, DeviceModel, apply_envelope, apply_linear, apply_nonlinear, quantisation_rms, sample_jitter,
+    DEVICES,
+    F_INT,
+    DeviceModel,
+    apply_envelope,
+    apply_linear,
+    apply_nonlinear,
+    quantisation_rms,
+    sample_jitter,
 )
 from firmware_bridge._firing import DT_CTRL
 from firmware_bridge._muap import make_muscle
 from firmware_bridge._physiology import (
-    plan_cramps, render_background, render_cramps, render_fasciculations, render_voluntary,
+    plan_cramps,
+    render_background,
+    render_cramps,
+    render_fasciculations,
+    render_voluntary,
 )
 from firmware_bridge._scenario import NOISE_BY_ELECTRODE, draw, load_scenario
 

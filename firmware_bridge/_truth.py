@@ -29,7 +29,7 @@ _POINT = {"fasciculation", "ecg", "pop"}
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) index pairs of True runs in a 1-D bool mask."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
 def _event(p: Pending, channels: tuple[str, ...], onset: float, offset: float, peak: float,
@@ -69,7 +69,8 @@ def build_truth(pending: list[Pending], tracks: dict[str, np.ndarray], data: np.
             peak = float(peaks[best])
             if p.subtype == "pop":
                 chans = [best]
-            evidence = f"simulated {p.subtype or p.trial_type}: peak {peak:.1f} µV on {names[best]}, snr {snr[best]:.1f}"
+            evidence = (f"simulated {p.subtype or p.trial_type}: peak {peak:.1f} µV on {names[best]}, "
+                        f"snr {snr[best]:.1f}")
         elif p.trial_type in ("cramp", "voluntary"):
             a = int(feats.get("plateau_start_s", p.onset_s) * fs)
             b = max(int(feats.get("plateau_end_s", p.offset_s) * fs), a + 1)
@@ -83,7 +84,8 @@ def build_truth(pending: list[Pending], tracks: dict[str, np.ndarray], data: np.
             peak = float(seg[:, best].max())
             feats.update(rms_uv=rms[best], snr=ratio[best], detectable=float(ratio[best] >= 2.0),
                          n_channels_above=float(len(above)))
-            evidence = f"simulated {p.trial_type}: plateau RMS {rms[best]:.1f} µV on {names[best]} ({len(above)} ch > 2x noise)"
+            evidence = (f"simulated {p.trial_type}: plateau RMS {rms[best]:.1f} µV on {names[best]} "
+                        f"({len(above)} ch > 2x noise)")
         else:  # motion
             cand = np.array(p.channels, dtype=int)
             peaks = seg.max(axis=0)

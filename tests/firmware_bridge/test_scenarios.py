@@ -47,7 +47,7 @@ def test_scenarios_produce_their_event_classes(name, duration, expect):
 
 def test_fasciculation_snr_is_peak_over_band_limited_noise():
     rec = simulate("rest_frequent", device="cyton_250", duration_s=30, seed=2)
-    noise = dict(zip(rec.channels, rec.meta["noise_uv"]))
+    noise = dict(zip(rec.channels, rec.meta["noise_uv"], strict=True))
     fps = [e for e in rec.truth if e.trial_type == "fasciculation"]
     assert fps
     for e in fps:
