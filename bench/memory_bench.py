@@ -68,8 +68,14 @@ def read_file(path: Path, pipeline_hours: float, chunk: int) -> dict:
             sumsq = sq if sumsq is None else sumsq + sq
             n += c.n_samples
     read_s = time.perf_counter() - t
-    out = {"samples": n, "channels": len(info.channels), "fs": info.fs, "read_s": read_s,
-           "rms_uv": float(np.sqrt(sumsq / n).mean()), "rss_after_read_mb": _rss_mb()}
+    out = {
+        "samples": n,
+        "channels": len(info.channels),
+        "fs": info.fs,
+        "read_s": read_s,
+        "rms_uv": float(np.sqrt(sumsq / n).mean()),
+        "rss_after_read_mb": _rss_mb(),
+    }
     if Pipeline is not None and pipeline_hours > 0:
         limit = int(pipeline_hours * 3600 * info.fs)
         pipe = Pipeline(info.fs, info.channels, mains_hz=50.0)
@@ -92,15 +98,17 @@ def _rss_mb() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--hours", type=float, default=24.0, help="recording length, h (default 24)")
     ap.add_argument("--channels", type=int, default=8, help="channels (default 8)")
     ap.add_argument("--fs", type=float, default=1000.0, help="sampling rate, Hz (default 1000)")
     ap.add_argument("--format", choices=("bdf", "edf"), default="bdf", help="file format (default bdf)")
     ap.add_argument("--chunk", type=int, default=65536, help="samples per chunk (default 65536)")
-    ap.add_argument("--pipeline-hours", type=float, default=24.0,
-                    help="hours to run through dsp.Pipeline (default 24; 0 skips it)")
+    ap.add_argument(
+        "--pipeline-hours", type=float, default=24.0, help="hours to run through dsp.Pipeline (default 24; 0 skips it)"
+    )
     ap.add_argument("--keep", type=Path, help="write the file here and keep it (default: a temporary file)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -111,22 +119,42 @@ def main(argv: list[str] | None = None) -> int:
         path = args.keep or Path(tmp) / f"bench.{args.format}"
         write_s = write_file(path, args.hours, args.channels, args.fs)
         size_mb = path.stat().st_size / 1e6
-        print(f"wrote {path.name}: {args.hours:g} h x {args.channels} ch at {args.fs:g} Hz, "
-              f"{size_mb:.0f} MB in {write_s:.1f} s ({size_mb / write_s:.0f} MB/s), writer peak RSS {_rss_mb():.0f} MB")
-        child = subprocess.run([sys.executable, __file__, "--child", str(path), "--chunk", str(args.chunk),
-                                "--pipeline-hours", str(args.pipeline_hours)],
-                               capture_output=True, text=True, check=True)
+        print(
+            f"wrote {path.name}: {args.hours:g} h x {args.channels} ch at {args.fs:g} Hz, "
+            f"{size_mb:.0f} MB in {write_s:.1f} s ({size_mb / write_s:.0f} MB/s), writer peak RSS {_rss_mb():.0f} MB"
+        )
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(path),
+                "--chunk",
+                str(args.chunk),
+                "--pipeline-hours",
+                str(args.pipeline_hours),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(child.stdout.strip().splitlines()[-1])
     rate = r["samples"] / r["read_s"]
-    print(f"read + running RMS: {r['samples']} samples x {r['channels']} ch in {r['read_s']:.1f} s "
-          f"({rate / 1e6:.1f} M samples/s per channel = {rate / args.fs:.0f}x real time); "
-          f"mean RMS {r['rms_uv']:.1f} µV")
+    print(
+        f"read + running RMS: {r['samples']} samples x {r['channels']} ch in {r['read_s']:.1f} s "
+        f"({rate / 1e6:.1f} M samples/s per channel = {rate / args.fs:.0f}x real time); "
+        f"mean RMS {r['rms_uv']:.1f} µV"
+    )
     if "pipeline_s" in r:
         speed = r["pipeline_samples"] / args.fs / r["pipeline_s"]
-        print(f"dsp.Pipeline: {r['pipeline_samples'] / args.fs / 3600:.2f} h in {r['pipeline_s']:.1f} s "
-              f"({speed:.0f}x real time), {r['pipeline_bursts']} burst(s)")
-    print(f"peak RSS of the reading process: after read {r['rss_after_read_mb']:.0f} MB, "
-          f"overall {r['peak_rss_mb']:.0f} MB (target < 300 MB)")
+        print(
+            f"dsp.Pipeline: {r['pipeline_samples'] / args.fs / 3600:.2f} h in {r['pipeline_s']:.1f} s "
+            f"({speed:.0f}x real time), {r['pipeline_bursts']} burst(s)"
+        )
+    print(
+        f"peak RSS of the reading process: after read {r['rss_after_read_mb']:.0f} MB, "
+        f"overall {r['peak_rss_mb']:.0f} MB (target < 300 MB)"
+    )
     return 0 if r["peak_rss_mb"] < 300 else 1
 
 

@@ -105,9 +105,7 @@ class BaseReader:
         pick = []
         for name in channels:
             if name not in info.channels:
-                raise ValueError(
-                    f"{info.path}: no channel named {name!r}; the file has {', '.join(info.channels)}"
-                )
+                raise ValueError(f"{info.path}: no channel named {name!r}; the file has {', '.join(info.channels)}")
             pick.append(info.channels.index(name))
         if not pick:
             raise ValueError(f"{info.path}: channels=[] selects nothing; the file has {', '.join(info.channels)}")
@@ -179,8 +177,9 @@ class BaseReader:
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
-            warnings.warn(f"{self.path}: reader was never closed; use it as a context manager",
-                          ResourceWarning, stacklevel=2)
+            warnings.warn(
+                f"{self.path}: reader was never closed; use it as a context manager", ResourceWarning, stacklevel=2
+            )
             self.close()
 
 

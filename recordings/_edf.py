@@ -31,7 +31,7 @@ from recordings._base import BaseReader
 from recordings._info import RecordingInfo
 
 #: Physical dimensions we convert to µV, with the factor.
-_TO_UV = {"uv": 1.0, "µv": 1.0, "\xb5v": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
+_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}  # micro sign and Greek mu
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _EEG_LABEL = re.compile(r"^(fp|af|f|fc|ft|c|cp|t|tp|p|po|o|a|m|i)\d*z?\d*$", re.IGNORECASE)
 
@@ -39,8 +39,17 @@ _EEG_LABEL = re.compile(r"^(fp|af|f|fc|ft|c|cp|t|tp|p|po|o|a|m|i)\d*z?\d*$", re.
 def channel_type_from_label(label: str, unit: str) -> str:
     """Guess a channel type from an EDF label and its physical dimension."""
     low = label.strip().lower()
-    for prefix, kind in (("emg", "emg"), ("ecg", "ecg"), ("ekg", "ecg"), ("eog", "eog"), ("eeg", "eeg"),
-                         ("acc", "acc"), ("trigger", "stim"), ("status", "stim"), ("stim", "stim")):
+    for prefix, kind in (
+        ("emg", "emg"),
+        ("ecg", "ecg"),
+        ("ekg", "ecg"),
+        ("eog", "eog"),
+        ("eeg", "eeg"),
+        ("acc", "acc"),
+        ("trigger", "stim"),
+        ("status", "stim"),
+        ("stim", "stim"),
+    ):
         if low.startswith(prefix):
             return kind
     if _EEG_LABEL.match(low.replace("-", "").split()[0] if low else ""):
@@ -49,7 +58,7 @@ def channel_type_from_label(label: str, unit: str) -> str:
 
 
 def _field(raw: bytes, start: int, width: int) -> str:
-    return raw[start:start + width].decode("latin-1").strip()
+    return raw[start : start + width].decode("latin-1").strip()
 
 
 class EdfHeader:
@@ -62,7 +71,9 @@ class EdfHeader:
             raise InputFormatError(f"{path}: {len(main)} byte(s), an EDF/BDF header needs at least 256")
         self.bdf = main[:8] == b"\xffBIOSEMI"
         if not self.bdf and main[:8].strip() != b"0":
-            raise InputFormatError(f"{path}, byte 0: version field {main[:8]!r} is neither '0' (EDF) nor '\\xffBIOSEMI' (BDF)")
+            raise InputFormatError(
+                f"{path}, byte 0: version field {main[:8]!r} is neither '0' (EDF) nor '\\xffBIOSEMI' (BDF)"
+            )
         self.patient = _field(main, 8, 80)
         self.recording = _field(main, 88, 80)
         self.startdate = _field(main, 168, 8)
@@ -84,7 +95,7 @@ class EdfHeader:
 
         def col(offset: int, width: int) -> list[str]:
             base = offset * ns
-            return [sig[base + i * width: base + (i + 1) * width].decode("latin-1").strip() for i in range(ns)]
+            return [sig[base + i * width : base + (i + 1) * width].decode("latin-1").strip() for i in range(ns)]
 
         self.labels = col(0, 16)
         self.transducers = col(16, 80)
@@ -319,7 +330,7 @@ class EdfReader(BaseReader):
             for r in range(n):
                 for j, i in enumerate(ann_idx):
                     off = int(h.offsets[i])
-                    raw = block[r, off: off + int(h.spr[i]) * h.bytes_per_sample].tobytes()
+                    raw = block[r, off : off + int(h.spr[i]) * h.bytes_per_sample].tobytes()
                     tals = parse_tals(raw)
                     for k, (onset, dur, text) in enumerate(tals):
                         if text == "":
@@ -355,7 +366,7 @@ class EdfReader(BaseReader):
             out = np.empty((n * spr, len(self._sig)), dtype=np.float32)
             for j, i in enumerate(self._sig):
                 off = int(h.offsets[i])
-                dig = decode_digital(np.ascontiguousarray(block[:, off: off + spr * bps]), h.bdf).reshape(-1)
+                dig = decode_digital(np.ascontiguousarray(block[:, off : off + spr * bps]), h.bdf).reshape(-1)
                 out[:, j] = dig * self._gain[j] + self._offset[j]
             take = min(out.shape[0], total - done)
             done += take

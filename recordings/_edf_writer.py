@@ -114,11 +114,23 @@ class EdfPlusWriter:
         Header content; ``sync`` fsyncs every record (live recording).
     """
 
-    def __init__(self, path: Path, fs: float, channels, *, bdf: bool, units: str = "uV",
-                 physical_range: tuple[float, float] | None = None, device: str = "",
-                 electrode_sites=None, prefilter: str = "", patient: str = "X X X X",
-                 start_time: datetime | None = None, annotations_channel: bool = True,
-                 sync: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        fs: float,
+        channels,
+        *,
+        bdf: bool,
+        units: str = "uV",
+        physical_range: tuple[float, float] | None = None,
+        device: str = "",
+        electrode_sites=None,
+        prefilter: str = "",
+        patient: str = "X X X X",
+        start_time: datetime | None = None,
+        annotations_channel: bool = True,
+        sync: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.fs = float(fs)
         self.channels = tuple(str(c) for c in channels)
@@ -134,7 +146,7 @@ class EdfPlusWriter:
         self.rate_error = abs(self.spr / self.record_s - self.fs) / self.fs
         self.bps = 3 if bdf else 2
         # A symmetric digital range puts physical 0 on a digital code exactly.
-        self.dmin, self.dmax = ((-(1 << 23) + 1, (1 << 23) - 1) if bdf else (-32767, 32767))
+        self.dmin, self.dmax = (-(1 << 23) + 1, (1 << 23) - 1) if bdf else (-32767, 32767)
         if physical_range is None:
             physical_range = (-187500.0, 187500.0) if bdf else (-16384.0, 16384.0)
         pmin_s, pmax_s = fmt_num(physical_range[0]), fmt_num(physical_range[1])
@@ -142,7 +154,7 @@ class EdfPlusWriter:
         if not self.pmax > self.pmin:
             raise ValueError(f"physical_range must be (min, max) with max > min, got {physical_range}")
         # The EDF+ spec fixes the annotation signal's digital range to the full integer range.
-        self.ann_dmin, self.ann_dmax = ((-(1 << 23), (1 << 23) - 1) if bdf else (-32768, 32767))
+        self.ann_dmin, self.ann_dmax = (-(1 << 23), (1 << 23) - 1) if bdf else (-32768, 32767)
         self.ann_spr = ANNOTATION_BYTES // self.bps if self.plus else 0
         nsig = len(self.channels) + (1 if self.plus else 0)
         self.record_bytes = (len(self.channels) * self.spr + self.ann_spr) * self.bps
@@ -170,18 +182,20 @@ class EdfPlusWriter:
         recording = f"Startdate {st.day:02d}-{_MONTHS[st.month - 1]}-{st.year} X X {equipment}" if self.plus else device
         reserved = ("BDF+C" if self.bdf else "EDF+C") if self.plus else ("24BIT" if self.bdf else "")
         nsig = len(labels) + (1 if self.plus else 0)
-        main = b"".join([
-            b"\xffBIOSEMI" if self.bdf else _ascii("0", 8),
-            _ascii(patient, 80),
-            _ascii(recording, 80),
-            _ascii(f"{st.day:02d}.{st.month:02d}.{st.year % 100:02d}", 8),
-            _ascii(f"{st.hour:02d}.{st.minute:02d}.{st.second:02d}", 8),
-            _ascii(str(self.header_bytes), 8),
-            _ascii(reserved, 44),
-            _ascii("-1", 8),
-            _ascii(fmt_num(self.record_s), 8),
-            _ascii(str(nsig), 4),
-        ])
+        main = b"".join(
+            [
+                b"\xffBIOSEMI" if self.bdf else _ascii("0", 8),
+                _ascii(patient, 80),
+                _ascii(recording, 80),
+                _ascii(f"{st.day:02d}.{st.month:02d}.{st.year % 100:02d}", 8),
+                _ascii(f"{st.hour:02d}.{st.minute:02d}.{st.second:02d}", 8),
+                _ascii(str(self.header_bytes), 8),
+                _ascii(reserved, 44),
+                _ascii("-1", 8),
+                _ascii(fmt_num(self.record_s), 8),
+                _ascii(str(nsig), 4),
+            ]
+        )
         ann_label = "BDF Annotations" if self.bdf else "EDF Annotations"
         rows = {k: [] for k in ("label", "trans", "unit", "pmin", "pmax", "dmin", "dmax", "filt", "spr", "res")}
         for name, label in zip(self.channels, labels):
@@ -197,9 +211,18 @@ class EdfPlusWriter:
             rows["spr"].append(_ascii(str(self.spr), 8))
             rows["res"].append(_ascii("", 32))
         if self.plus:
-            for key, val, w in (("label", ann_label, 16), ("trans", "", 80), ("unit", "", 8), ("pmin", "-1", 8),
-                                ("pmax", "1", 8), ("dmin", str(self.ann_dmin), 8),
-                                ("dmax", str(self.ann_dmax), 8), ("filt", "", 80), ("spr", str(self.ann_spr), 8), ("res", "", 32)):
+            for key, val, w in (
+                ("label", ann_label, 16),
+                ("trans", "", 80),
+                ("unit", "", 8),
+                ("pmin", "-1", 8),
+                ("pmax", "1", 8),
+                ("dmin", str(self.ann_dmin), 8),
+                ("dmax", str(self.ann_dmax), 8),
+                ("filt", "", 80),
+                ("spr", str(self.ann_spr), 8),
+                ("res", "", 32),
+            ):
                 rows[key].append(_ascii(val, w))
         sig = b"".join(b"".join(rows[k]) for k in rows)
         return main + sig
@@ -213,7 +236,9 @@ class EdfPlusWriter:
         room = self.ann_spr * self.bps - len(tal(0.0, None, "")) - 20
         if len(raw) > room:
             cut = len(raw) - room
-            raw = tal(onset_s, duration_s, text.encode("utf-8")[: max(0, len(text.encode()) - cut)].decode("utf-8", "ignore"))
+            raw = tal(
+                onset_s, duration_s, text.encode("utf-8")[: max(0, len(text.encode()) - cut)].decode("utf-8", "ignore")
+            )
         self._queue.append(raw)
 
     def write(self, data: np.ndarray) -> None:
@@ -222,17 +247,16 @@ class EdfPlusWriter:
         if data.ndim == 1 and len(self.channels) == 1:
             data = data[:, None]
         if data.ndim != 2 or data.shape[1] != len(self.channels):
-            raise ValueError(
-                f"{self.path}: write() needs shape (n_samples, {len(self.channels)}), got {data.shape}"
-            )
+            raise ValueError(f"{self.path}: write() needs shape (n_samples, {len(self.channels)}), got {data.shape}")
         if data.shape[0] == 0:
             return
         bad = ~np.isfinite(data).all(axis=1)
         if bad.any():
             edges = np.flatnonzero(np.diff(np.concatenate(([0], bad.astype(np.int8), [0]))))
             for a, b in zip(edges[::2], edges[1::2]):
-                self.add_annotation((self.n_samples + self._n_pending + a) / self.rate_written, (b - a) / self.rate_written,
-                                    "BAD_lost")
+                self.add_annotation(
+                    (self.n_samples + self._n_pending + a) / self.rate_written, (b - a) / self.rate_written, "BAD_lost"
+                )
             data = np.where(np.isfinite(data), data, 0.0)
         self._pending.append(data)
         self._n_pending += data.shape[0]
@@ -240,7 +264,7 @@ class EdfPlusWriter:
             joined = np.concatenate(self._pending)
             k = joined.shape[0] // self.spr
             self._emit(joined[: k * self.spr])
-            rest = joined[k * self.spr:]
+            rest = joined[k * self.spr :]
             self._pending = [rest] if rest.shape[0] else []
             self._n_pending = rest.shape[0]
 
@@ -265,7 +289,7 @@ class EdfPlusWriter:
         width = self.spr * self.bps
         for j in range(len(self.channels)):
             b = dig[:, :, j].copy().view(np.uint8).reshape(k, self.spr, 4)[:, :, : self.bps]
-            rec[:, j * width:(j + 1) * width] = b.reshape(k, width)
+            rec[:, j * width : (j + 1) * width] = b.reshape(k, width)
         if self.plus:
             off = len(self.channels) * width
             for r in range(k):
@@ -302,7 +326,9 @@ class EdfPlusWriter:
             n_true = self.n_samples + self._n_pending
             pad = (-self._n_pending) % self.spr
             extra = 0
-            while self.plus and not self._fits(pad + extra * self.spr, 1 + extra if (self._n_pending or pad) else extra):
+            while self.plus and not self._fits(
+                pad + extra * self.spr, 1 + extra if (self._n_pending or pad) else extra
+            ):
                 extra += 1
             total_pad = pad + extra * self.spr
             if total_pad and self.plus:

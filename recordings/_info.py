@@ -96,9 +96,7 @@ class RecordingInfo:
         types = tuple(self.channel_types) or ("exg",) * n
         units = tuple(self.channel_units) or (self.units,) * n
         if len(types) != n or len(units) != n:
-            raise ValueError(
-                f"RecordingInfo: {n} channel(s) but {len(types)} type(s) and {len(units)} unit(s)"
-            )
+            raise ValueError(f"RecordingInfo: {n} channel(s) but {len(types)} type(s) and {len(units)} unit(s)")
         bad = [t for t in types if t not in CHANNEL_TYPES]
         if bad:
             raise ValueError(f"RecordingInfo: unknown channel type(s) {bad}; allowed {CHANNEL_TYPES}")
@@ -123,7 +121,9 @@ class RecordingInfo:
         ]
         if self.fs_measured is not None:
             jit = "" if self.jitter_s is None else f", step jitter {self.jitter_s * 1e3:.3f} ms"
-            lines.append(f"measured:    {self.fs_measured:.3f} Hz from time stamps{jit}, {self.duplicates} duplicate(s)")
+            lines.append(
+                f"measured:    {self.fs_measured:.3f} Hz from time stamps{jit}, {self.duplicates} duplicate(s)"
+            )
         n = "unknown" if self.n_samples is None else str(self.n_samples)
         lines.append(f"samples:     {n} per channel, duration {dur}")
         if self.start_time is not None:

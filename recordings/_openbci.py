@@ -70,29 +70,56 @@ class OpenBciGuiReader(TextReader):
             tscale = 1e-3 if tcol is not None and len(first) > tcol and float(first[tcol]) > 1e11 else 1.0
             version = "v6" if "EXG" in head[0] else "v5"
             chan_names = ["EXG" + re.findall(r"\d+", names[i])[0] for i in sig]
-            return Layout(skip=skip + 1, delimiter=",", n_fields=len(names), signal_cols=sig, names=chan_names,
-                          types=["exg"] * len(sig), units=["uV"] * len(sig), scale=[1.0] * len(sig),
-                          offset=[0.0] * len(sig), scaling="EXG columns already in µV (accelerometer/aux left out)",
-                          format=f"openbci-gui-{version}", device=device, fs_nominal=fs, time_col=tcol,
-                          time_scale=tscale,
-                          # The Cyton counts samples 0-255; Ganglion ids are packet numbers, not samples.
-                          counter_col=0 if "Cyton" in board else None, counter_mod=256)
+            return Layout(
+                skip=skip + 1,
+                delimiter=",",
+                n_fields=len(names),
+                signal_cols=sig,
+                names=chan_names,
+                types=["exg"] * len(sig),
+                units=["uV"] * len(sig),
+                scale=[1.0] * len(sig),
+                offset=[0.0] * len(sig),
+                scaling="EXG columns already in µV (accelerometer/aux left out)",
+                format=f"openbci-gui-{version}",
+                device=device,
+                fs_nominal=fs,
+                time_col=tcol,
+                time_scale=tscale,
+                # The Cyton counts samples 0-255; Ganglion ids are packet numbers, not samples.
+                counter_col=0 if "Cyton" in board else None,
+                counter_mod=256,
+            )
         fields = [f.strip() for f in row.split(",")]
         has_time = ":" in fields[-1]
-        n_ch = int(meta["number of channels"]) if meta.get("number of channels", "").isdigit() else \
-            len(fields) - 1 - 3 - (1 if has_time else 0)
+        n_ch = (
+            int(meta["number of channels"])
+            if meta.get("number of channels", "").isdigit()
+            else len(fields) - 1 - 3 - (1 if has_time else 0)
+        )
         if n_ch < 1:
             raise InputFormatError(f"{self.path}, line {skip + 1}: {len(fields)} fields, too few for an OpenBCI row")
         if device == "OpenBCI":
             device = {4: "OpenBCI Ganglion", 8: "OpenBCI Cyton", 16: "OpenBCI Cyton+Daisy"}.get(n_ch, "OpenBCI")
         sig = list(range(1, 1 + n_ch))
-        return Layout(skip=skip, delimiter=",", n_fields=len(fields), signal_cols=sig,
-                      names=[f"EXG{i}" for i in range(n_ch)], types=["exg"] * n_ch, units=["uV"] * n_ch,
-                      scale=[1.0] * n_ch, offset=[0.0] * n_ch,
-                      scaling="EXG columns already in µV (aux/accelerometer left out)",
-                      format="openbci-gui-v4" if has_time else "openbci-gui-v3", device=device, fs_nominal=fs,
-                      time_col=len(fields) - 1 if has_time else None, time_conv=_clock_time if has_time else None,
-                      notes=[f"{self.path}: sample index cycles with the board's packet id; not used as time"])
+        return Layout(
+            skip=skip,
+            delimiter=",",
+            n_fields=len(fields),
+            signal_cols=sig,
+            names=[f"EXG{i}" for i in range(n_ch)],
+            types=["exg"] * n_ch,
+            units=["uV"] * n_ch,
+            scale=[1.0] * n_ch,
+            offset=[0.0] * n_ch,
+            scaling="EXG columns already in µV (aux/accelerometer left out)",
+            format="openbci-gui-v4" if has_time else "openbci-gui-v3",
+            device=device,
+            fs_nominal=fs,
+            time_col=len(fields) - 1 if has_time else None,
+            time_conv=_clock_time if has_time else None,
+            notes=[f"{self.path}: sample index cycles with the board's packet id; not used as time"],
+        )
 
 
 class BrainFlowReader(TextReader):
@@ -107,10 +134,12 @@ class BrainFlowReader(TextReader):
         if len(lines) < 3:
             return False
         parts = lines[0].strip().split("\t")
-        for board, (n, _, tcol, _) in BRAINFLOW_BOARDS.items():
+        for n, _, tcol, _ in BRAINFLOW_BOARDS.values():
             if len(parts) == n:
                 try:
-                    return 1e9 < float(parts[tcol]) < 1e10 and all(len(ln.strip().split("\t")) == n for ln in lines[1:-1])
+                    return 1e9 < float(parts[tcol]) < 1e10 and all(
+                        len(ln.strip().split("\t")) == n for ln in lines[1:-1]
+                    )
                 except ValueError:
                     return False
         return False
@@ -129,15 +158,32 @@ class BrainFlowReader(TextReader):
         n, exg, tcol, fs = BRAINFLOW_BOARDS[board]
         if n != n_fields:
             raise InputFormatError(f"{self.path}, line 1: {n_fields} columns, BrainFlow {board} rows have {n}")
-        return Layout(skip=0, delimiter="\t", n_fields=n, signal_cols=exg, names=[f"EXG{i}" for i in range(len(exg))],
-                      types=["exg"] * len(exg), units=["uV"] * len(exg), scale=[1.0] * len(exg),
-                      offset=[0.0] * len(exg), scaling="BrainFlow EXG rows are already µV",
-                      format=f"brainflow-{board}", device=f"OpenBCI {board.title()} via BrainFlow",
-                      fs_nominal=fs, time_col=tcol)
+        return Layout(
+            skip=0,
+            delimiter="\t",
+            n_fields=n,
+            signal_cols=exg,
+            names=[f"EXG{i}" for i in range(len(exg))],
+            types=["exg"] * len(exg),
+            units=["uV"] * len(exg),
+            scale=[1.0] * len(exg),
+            offset=[0.0] * len(exg),
+            scaling="BrainFlow EXG rows are already µV",
+            format=f"brainflow-{board}",
+            device=f"OpenBCI {board.title()} via BrainFlow",
+            fs_nominal=fs,
+            time_col=tcol,
+        )
 
 
 def brainflow_for(board: str) -> type[BrainFlowReader]:
     """A BrainFlowReader bound to one board (``format="brainflow-ganglion"``)."""
-    return type(f"BrainFlow{board.title().replace('-', '')}Reader", (BrainFlowReader,),
-                {"board": board, "name": f"brainflow-{board}",
-                 "description": f"BrainFlow write_file text from an OpenBCI {board}"})
+    return type(
+        f"BrainFlow{board.title().replace('-', '')}Reader",
+        (BrainFlowReader,),
+        {
+            "board": board,
+            "name": f"brainflow-{board}",
+            "description": f"BrainFlow write_file text from an OpenBCI {board}",
+        },
+    )

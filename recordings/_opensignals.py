@@ -79,13 +79,25 @@ class OpenSignalsTextReader(TextReader):
         bits = meta.get("resolution", [16] * len(labels))
         sig = [columns.index(lab) for lab in labels]
         kinds = [_plux(s, b) for s, b in zip(sensors, bits)]
-        return Layout(skip=skip, delimiter="\t", n_fields=len(columns), signal_cols=sig, names=labels,
-                      types=[k[0] for k in kinds], units=[k[1] for k in kinds], scale=[k[2] for k in kinds],
-                      offset=[k[3] for k in kinds], scaling=_SCALING, format=self.name,
-                      device=str(meta.get("device", "PLUX")), fs_nominal=float(meta["sampling rate"]),
-                      start_time=_start(meta.get("date", ""), meta.get("time", "")),
-                      # nSeq counts samples modulo 16 (PLUX); a skipped value is a lost sample.
-                      counter_col=columns.index("nSeq") if "nSeq" in columns else None, counter_mod=16)
+        return Layout(
+            skip=skip,
+            delimiter="\t",
+            n_fields=len(columns),
+            signal_cols=sig,
+            names=labels,
+            types=[k[0] for k in kinds],
+            units=[k[1] for k in kinds],
+            scale=[k[2] for k in kinds],
+            offset=[k[3] for k in kinds],
+            scaling=_SCALING,
+            format=self.name,
+            device=str(meta.get("device", "PLUX")),
+            fs_nominal=float(meta["sampling rate"]),
+            start_time=_start(meta.get("date", ""), meta.get("time", "")),
+            # nSeq counts samples modulo 16 (PLUX); a skipped value is a lost sample.
+            counter_col=columns.index("nSeq") if "nSeq" in columns else None,
+            counter_mod=16,
+        )
 
 
 class OpenSignalsH5Reader(BaseReader):
@@ -128,17 +140,24 @@ class OpenSignalsH5Reader(BaseReader):
         if "nsamples" in attrs and int(attrs["nsamples"]) != n:
             warns.append(f"{self.path}: attribute nsamples={int(attrs['nsamples'])} but datasets hold {n}; reading {n}")
         return RecordingInfo(
-            path=self.path, format=self.name, fs=float(attrs["sampling rate"]), channels=names, scaling=_SCALING,
-            n_samples=n, start_time=_start(str(attrs.get("date", "")), str(attrs.get("time", ""))),
-            warnings=warns, device=str(attrs.get("device", "PLUX")),
-            channel_types=[k[0] for k in kinds], channel_units=[k[1] for k in kinds],
+            path=self.path,
+            format=self.name,
+            fs=float(attrs["sampling rate"]),
+            channels=names,
+            scaling=_SCALING,
+            n_samples=n,
+            start_time=_start(str(attrs.get("date", "")), str(attrs.get("time", ""))),
+            warnings=warns,
+            device=str(attrs.get("device", "PLUX")),
+            channel_types=[k[0] for k in kinds],
+            channel_units=[k[1] for k in kinds],
         )
 
     def _blocks(self) -> Iterator[np.ndarray]:
         n = self._dsets[0].shape[0]
         step = 1 << 18
         for a in range(0, n, step):
-            cols = [np.asarray(d[a:a + step]).reshape(-1).astype(np.float64) for d in self._dsets]
+            cols = [np.asarray(d[a : a + step]).reshape(-1).astype(np.float64) for d in self._dsets]
             yield (np.column_stack(cols) * self._scale + self._offset).astype(np.float32)
 
     def _close(self) -> None:

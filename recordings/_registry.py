@@ -33,9 +33,20 @@ from recordings._wfdb_wav import WavReader, WfdbReader
 from recordings._writer import WRITERS, RecordingWriter
 
 _SNIFF_ORDER: tuple[type[BaseReader], ...] = (
-    EdfReader, WavReader, OpenSignalsH5Reader, WfdbReader, EmgwatchCsvReader, OpenSignalsTextReader,
-    SimpleTextReader, OpenBciGuiReader, ChordsCsvReader, UciMyoReader, BrainFlowReader, MyoCsvReader,
-    DaqVoltsReader, GenericTextReader,
+    EdfReader,
+    WavReader,
+    OpenSignalsH5Reader,
+    WfdbReader,
+    EmgwatchCsvReader,
+    OpenSignalsTextReader,
+    SimpleTextReader,
+    OpenBciGuiReader,
+    ChordsCsvReader,
+    UciMyoReader,
+    BrainFlowReader,
+    MyoCsvReader,
+    DaqVoltsReader,
+    GenericTextReader,
 )
 
 #: Format name -> reader class. ``format=`` takes these names.
@@ -56,8 +67,13 @@ def _format_list() -> str:
     return ", ".join(n for n, _ in supported_formats()) + " (descriptions: recordings.supported_formats())"
 
 
-def open_recording(path: str | os.PathLike[str], *, fs: float | None = None, format: str | None = None,
-                   channels: Sequence[str] | None = None) -> BaseReader:
+def open_recording(
+    path: str | os.PathLike[str],
+    *,
+    fs: float | None = None,
+    format: str | None = None,
+    channels: Sequence[str] | None = None,
+) -> BaseReader:
     """Open a recording for streaming.
 
     Parameters
@@ -94,7 +110,9 @@ def open_recording(path: str | os.PathLike[str], *, fs: float | None = None, for
         raise RecordingNotFoundError(f"{path}: is a directory, expected a recording file")
     if format is not None:
         if format not in READERS:
-            raise UnsupportedFormatError(f"Invalid value for the 'format' parameter: {format!r}. Allowed: {_format_list()}")
+            raise UnsupportedFormatError(
+                f"Invalid value for the 'format' parameter: {format!r}. Allowed: {_format_list()}"
+            )
         return READERS[format](path, fs=fs, channels=channels)
     try:
         with open(path, "rb") as fh:
@@ -104,7 +122,9 @@ def open_recording(path: str | os.PathLike[str], *, fs: float | None = None, for
     tried: list[str] = []
     candidates = [cls for cls in _SNIFF_ORDER if cls.sniff(path, head)]
     if not candidates:
-        candidates = [cls for cls in _SNIFF_ORDER if path.suffix.lower() in cls.suffixes and cls is not GenericTextReader]
+        candidates = [
+            cls for cls in _SNIFF_ORDER if path.suffix.lower() in cls.suffixes and cls is not GenericTextReader
+        ]
     for cls in candidates:
         try:
             return cls(path, fs=fs, channels=channels)

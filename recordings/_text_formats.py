@@ -25,8 +25,17 @@ from pathlib import Path
 from dsp import InputFormatError
 from recordings._textparse import Layout, TextReader
 
-_TIME_NAMES = {"time": 1.0, "t": 1.0, "time_s": 1.0, "time (s)": 1.0, "timestamp": 1.0, "seconds": 1.0,
-               "time_ms": 1e-3, "time (ms)": 1e-3, "ms": 1e-3}
+_TIME_NAMES = {
+    "time": 1.0,
+    "t": 1.0,
+    "time_s": 1.0,
+    "time (s)": 1.0,
+    "timestamp": 1.0,
+    "seconds": 1.0,
+    "time_ms": 1e-3,
+    "time (ms)": 1e-3,
+    "ms": 1e-3,
+}
 
 
 def _is_number(text: str) -> bool:
@@ -53,9 +62,17 @@ def _delimiter(line: str) -> str | None:
 
 def _raw_layout(fmt: str, names, sig_cols, unit: str, scaling: str, **kw) -> dict:
     n = len(sig_cols)
-    return dict(format=fmt, names=list(names), signal_cols=list(sig_cols), types=kw.pop("types", ["exg"] * n),
-                units=[unit] * n, scale=kw.pop("scale", [1.0] * n), offset=kw.pop("offset", [0.0] * n),
-                scaling=scaling, **kw)
+    return dict(
+        format=fmt,
+        names=list(names),
+        signal_cols=list(sig_cols),
+        types=kw.pop("types", ["exg"] * n),
+        units=[unit] * n,
+        scale=kw.pop("scale", [1.0] * n),
+        offset=kw.pop("offset", [0.0] * n),
+        scaling=scaling,
+        **kw,
+    )
 
 
 class SimpleTextReader(TextReader):
@@ -87,10 +104,20 @@ class SimpleTextReader(TextReader):
         bits = meta.get("resolution", "")
         unit = f"adc counts ({bits}-bit)" if bits else "adc counts"
         types = ["emg" if lab.upper().startswith("EMG") else "exg" for lab in labels]
-        return Layout(skip=skip, delimiter=None, n_fields=n_fields, fs_nominal=fs,
-                      **_raw_layout(self.name, labels, range(n_fields), unit,
-                                    "raw ADC counts as written (the file gives no sensor transfer function)",
-                                    types=types))
+        return Layout(
+            skip=skip,
+            delimiter=None,
+            n_fields=n_fields,
+            fs_nominal=fs,
+            **_raw_layout(
+                self.name,
+                labels,
+                range(n_fields),
+                unit,
+                "raw ADC counts as written (the file gives no sensor transfer function)",
+                types=types,
+            ),
+        )
 
 
 class MyoCsvReader(TextReader):
@@ -112,13 +139,26 @@ class MyoCsvReader(TextReader):
         return True
 
     def _layout(self, head: list[str]) -> Layout:
-        return Layout(skip=0, delimiter=",", n_fields=9, fs_nominal=200.0, label_col=8, label_text="gesture {}",
-                      device="Thalmic Labs Myo armband",
-                      notes=[] if self._fs_override else
-                      [f"{self.path}: no time stamps; assuming the Myo's nominal 200 Hz (pass fs= to change)"],
-                      **_raw_layout(self.name, [f"emg{i + 1}" for i in range(8)], range(8), "myo counts",
-                                    "Myo int8 counts as written (the Myo gives no µV calibration)",
-                                    types=["emg"] * 8))
+        return Layout(
+            skip=0,
+            delimiter=",",
+            n_fields=9,
+            fs_nominal=200.0,
+            label_col=8,
+            label_text="gesture {}",
+            device="Thalmic Labs Myo armband",
+            notes=[]
+            if self._fs_override
+            else [f"{self.path}: no time stamps; assuming the Myo's nominal 200 Hz (pass fs= to change)"],
+            **_raw_layout(
+                self.name,
+                [f"emg{i + 1}" for i in range(8)],
+                range(8),
+                "myo counts",
+                "Myo int8 counts as written (the Myo gives no µV calibration)",
+                types=["emg"] * 8,
+            ),
+        )
 
 
 class UciMyoReader(TextReader):
@@ -134,12 +174,26 @@ class UciMyoReader(TextReader):
     def _layout(self, head: list[str]) -> Layout:
         names = head[0].strip().split("\t")
         sig = [i for i, n in enumerate(names) if n.startswith("channel")]
-        return Layout(skip=1, delimiter="\t", n_fields=len(names), time_col=0, time_scale=1e-3,
-                      label_col=names.index("class"), label_text="class {}", dedup=True,
-                      device="Thalmic Labs Myo armband",
-                      **_raw_layout(self.name, [names[i] for i in sig], sig, "myo counts",
-                                    "file values x 1e5 -> Myo int8 counts (the dataset stored counts x 1e-5)",
-                                    types=["emg"] * len(sig), scale=[1e5] * len(sig)))
+        return Layout(
+            skip=1,
+            delimiter="\t",
+            n_fields=len(names),
+            time_col=0,
+            time_scale=1e-3,
+            label_col=names.index("class"),
+            label_text="class {}",
+            dedup=True,
+            device="Thalmic Labs Myo armband",
+            **_raw_layout(
+                self.name,
+                [names[i] for i in sig],
+                sig,
+                "myo counts",
+                "file values x 1e5 -> Myo int8 counts (the dataset stored counts x 1e-5)",
+                types=["emg"] * len(sig),
+                scale=[1e5] * len(sig),
+            ),
+        )
 
 
 def _chords_time(text: str) -> float:
@@ -160,11 +214,23 @@ class ChordsCsvReader(TextReader):
         names = [n.strip() for n in head[0].split(",")]
         sig = [i for i, n in enumerate(names) if n.startswith("Channel")]
         counter = names.index("Counter") if "Counter" in names else None
-        return Layout(skip=1, delimiter=",", n_fields=len(names), time_col=0, time_conv=_chords_time,
-                      counter_col=counter, counter_mod=256,
-                      device="Upside Down Labs Chords (BioAmp)",
-                      **_raw_layout(self.name, [names[i] for i in sig], sig, "adc counts (14-bit)",
-                                    "raw 14-bit ADC counts (0-16383) as written; BioAmp gain not stated in the file"))
+        return Layout(
+            skip=1,
+            delimiter=",",
+            n_fields=len(names),
+            time_col=0,
+            time_conv=_chords_time,
+            counter_col=counter,
+            counter_mod=256,
+            device="Upside Down Labs Chords (BioAmp)",
+            **_raw_layout(
+                self.name,
+                [names[i] for i in sig],
+                sig,
+                "adc counts (14-bit)",
+                "raw 14-bit ADC counts (0-16383) as written; BioAmp gain not stated in the file",
+            ),
+        )
 
 
 class DaqVoltsReader(TextReader):
@@ -184,11 +250,22 @@ class DaqVoltsReader(TextReader):
         return idx_ok and t_ok and volts
 
     def _layout(self, head: list[str]) -> Layout:
-        return Layout(skip=0, delimiter=None, n_fields=4, time_col=3,
-                      device="Grove EMG Detector via NI myDAQ",
-                      **_raw_layout(self.name, ["ch1", "ch2"], [0, 1], "uV",
-                                    "sensor output volts x 1e6 -> µV (Grove output includes its ~1.5 V offset)",
-                                    types=["emg", "emg"], scale=[1e6, 1e6]))
+        return Layout(
+            skip=0,
+            delimiter=None,
+            n_fields=4,
+            time_col=3,
+            device="Grove EMG Detector via NI myDAQ",
+            **_raw_layout(
+                self.name,
+                ["ch1", "ch2"],
+                [0, 1],
+                "uV",
+                "sensor output volts x 1e6 -> µV (Grove output includes its ~1.5 V offset)",
+                types=["emg", "emg"],
+                scale=[1e6, 1e6],
+            ),
+        )
 
 
 class EmgwatchCsvReader(TextReader):
@@ -210,8 +287,15 @@ class EmgwatchCsvReader(TextReader):
         except (KeyError, ValueError):
             raise InputFormatError(f"{self.path}, line 1: emgwatch-csv header lacks fs=<Hz>") from None
         n = len(names) - 1
-        lay = Layout(skip=2, delimiter=",", n_fields=len(names), time_col=None, fs_nominal=fs, device=device,
-                     **_raw_layout(self.name, names[1:], range(1, n + 1), unit, "as written by emgwatch"))
+        lay = Layout(
+            skip=2,
+            delimiter=",",
+            n_fields=len(names),
+            time_col=None,
+            fs_nominal=fs,
+            device=device,
+            **_raw_layout(self.name, names[1:], range(1, n + 1), unit, "as written by emgwatch"),
+        )
         return lay
 
 
@@ -254,8 +338,10 @@ class GenericTextReader(TextReader):
         sig = [i for i in range(n_fields) if i != time_col]
         notes = []
         if time_col is not None:
-            notes.append(f"{self.path}: column {time_col + 1} ({names[time_col]}) read as time stamps in "
-                         f"{'ms' if time_scale == 1e-3 else 's'}")
+            notes.append(
+                f"{self.path}: column {time_col + 1} ({names[time_col]}) read as time stamps in "
+                f"{'ms' if time_scale == 1e-3 else 's'}"
+            )
         units, scale = [], []
         for i in sig:
             low = names[i].lower()
@@ -265,10 +351,21 @@ class GenericTextReader(TextReader):
                 units.append("uV"), scale.append(1e3)
             else:
                 units.append("raw (as written)"), scale.append(1.0)
-        lay = Layout(skip=skip + (1 if has_header else 0), delimiter=delim, n_fields=n_fields, time_col=time_col,
-                     time_scale=time_scale, notes=notes,
-                     **_raw_layout(self.name, [names[i] for i in sig], sig, "raw (as written)",
-                                   "values as written (units not stated; mV/uV column names are converted)",
-                                   scale=scale))
+        lay = Layout(
+            skip=skip + (1 if has_header else 0),
+            delimiter=delim,
+            n_fields=n_fields,
+            time_col=time_col,
+            time_scale=time_scale,
+            notes=notes,
+            **_raw_layout(
+                self.name,
+                [names[i] for i in sig],
+                sig,
+                "raw (as written)",
+                "values as written (units not stated; mV/uV column names are converted)",
+                scale=scale,
+            ),
+        )
         lay.units = units
         return lay

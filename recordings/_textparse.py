@@ -64,8 +64,9 @@ def _to_float(text: str) -> float:
     return float(text)
 
 
-def iter_rows(path: Path, lay: Layout, block_lines: int = _BLOCK_LINES
-              ) -> Iterator[tuple[np.ndarray, list[tuple[int, str]]]]:
+def iter_rows(
+    path: Path, lay: Layout, block_lines: int = _BLOCK_LINES
+) -> Iterator[tuple[np.ndarray, list[tuple[int, str]]]]:
     """Yield (rows, bad) blocks: rows float64 (n, k) for the fields
     ``signal_cols + [time_col] + [label_col] + [counter_col]``; ``bad`` lists (line number, reason)
     of rows that became NaN."""
@@ -106,8 +107,14 @@ def iter_rows(path: Path, lay: Layout, block_lines: int = _BLOCK_LINES
             if counts_ok and texts:
                 try:
                     # numpy's C parser; per-line Python only when a line is bad.
-                    out[:] = np.loadtxt(texts, delimiter=lay.delimiter, usecols=cols, ndmin=2, comments=None,
-                                        converters={c: conv[i] for i, c in enumerate(cols) if i in special} or None)
+                    out[:] = np.loadtxt(
+                        texts,
+                        delimiter=lay.delimiter,
+                        usecols=cols,
+                        ndmin=2,
+                        comments=None,
+                        converters={c: conv[i] for i, c in enumerate(cols) if i in special} or None,
+                    )
                     yield out, bad
                     continue
                 except ValueError:
@@ -164,7 +171,9 @@ class TextReader(BaseReader):
                 stats.feed(rows[:, n_sig] * lay.time_scale)
             if lay.label_col is not None:
                 lab = rows[:, n_sig + (lay.time_col is not None)]
-                change = np.flatnonzero(np.diff(np.concatenate(([np.nan if cur_label is None else cur_label], lab))) != 0)
+                change = np.flatnonzero(
+                    np.diff(np.concatenate(([np.nan if cur_label is None else cur_label], lab))) != 0
+                )
                 for idx in change:
                     if cur_label is not None and cur_label == cur_label and cur_label != 0:
                         labels.append((label_start, n_rows + idx - label_start, lay.label_text.format(int(cur_label))))
@@ -178,8 +187,10 @@ class TextReader(BaseReader):
         warns = list(lay.notes)
         if n_bad:
             more = f" and {n_bad - len(bad_listed)} more" if n_bad > len(bad_listed) else ""
-            warns.append(f"{self.path}: {n_bad} malformed line(s) skipped, their samples set to NaN: "
-                         f"{'; '.join(bad_listed)}{more}")
+            warns.append(
+                f"{self.path}: {n_bad} malformed line(s) skipped, their samples set to NaN: "
+                f"{'; '.join(bad_listed)}{more}"
+            )
             if n_bad > max(10, 0.1 * n_rows):  # a few bad lines are quirks; most bad lines mean the wrong reader
                 raise InputFormatError(
                     f"{self.path}: {n_bad} of {n_rows} rows are malformed ({bad_listed[0]}); "
@@ -188,8 +199,10 @@ class TextReader(BaseReader):
         if n_nonfinite:
             warns.append(f"{self.path}: {n_nonfinite} infinite value(s) set to NaN")
         if gap["gaps"]:
-            warns.append(f"{self.path}: {gap['gaps']} gap(s) in the sample counter, {gap['lost']} lost sample(s) "
-                         f"filled with NaN to keep the timing (first at sample {gap['first']})")
+            warns.append(
+                f"{self.path}: {gap['gaps']} gap(s) in the sample counter, {gap['lost']} lost sample(s) "
+                f"filled with NaN to keep the timing (first at sample {gap['first']})"
+            )
             n_nan -= gap["lost"] * n_sig
         if n_nan:
             warns.append(f"{self.path}: {n_nan} NaN value(s) in the file kept as NaN (missing samples)")
@@ -199,12 +212,17 @@ class TextReader(BaseReader):
         fs_measured = stats.fs
         if fs_measured is not None:
             if fs is not None and abs(fs_measured - fs) > 0.001 * fs:
-                warns.append(f"{self.path}: nominal rate {fs:g} Hz, time stamps give {fs_measured:.3f} Hz; using the measured rate")
+                warns.append(
+                    f"{self.path}: nominal rate {fs:g} Hz, time stamps give {fs_measured:.3f} Hz; "
+                    "using the measured rate"
+                )
             fs = fs_measured
         if stats.jitter_s is not None and fs_measured is not None and stats.jitter_s > 0.5 / fs_measured:
-            warns.append(f"{self.path}: time stamps are irregular (step SD {stats.jitter_s * 1e3:.2f} ms at "
-                         f"{fs_measured:.3f} Hz, {stats.duplicates} repeated); samples are taken as evenly spaced "
-                         f"at the mean rate")
+            warns.append(
+                f"{self.path}: time stamps are irregular (step SD {stats.jitter_s * 1e3:.2f} ms at "
+                f"{fs_measured:.3f} Hz, {stats.duplicates} repeated); samples are taken as evenly spaced "
+                f"at the mean rate"
+            )
         if stats.backwards:
             warns.append(f"{self.path}: time stamps go backwards {stats.backwards} time(s)")
         if fs is None:
@@ -216,10 +234,22 @@ class TextReader(BaseReader):
         ann = tuple((a / fs, d / fs, t) for a, d, t in labels)
         self._cache = cache
         return RecordingInfo(
-            path=self.path, format=lay.format, fs=fs, channels=lay.names, units="uV", scaling=lay.scaling,
-            n_samples=n_rows, start_time=lay.start_time, annotations=ann, warnings=warns,
-            fs_measured=fs_measured, jitter_s=stats.jitter_s, duplicates=stats.duplicates,
-            device=lay.device, channel_types=lay.types, channel_units=lay.units,
+            path=self.path,
+            format=lay.format,
+            fs=fs,
+            channels=lay.names,
+            units="uV",
+            scaling=lay.scaling,
+            n_samples=n_rows,
+            start_time=lay.start_time,
+            annotations=ann,
+            warnings=warns,
+            fs_measured=fs_measured,
+            jitter_s=stats.jitter_s,
+            duplicates=stats.duplicates,
+            device=lay.device,
+            channel_types=lay.types,
+            channel_units=lay.units,
         )
 
     def _fill_gaps(self, rows: np.ndarray, gap: dict, n_before: int) -> tuple[np.ndarray, dict]:

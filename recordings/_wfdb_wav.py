@@ -82,10 +82,17 @@ class WfdbReader(BaseReader):
         self._factor = np.array(factors)
         comments = " ".join(h.comments or [])
         return RecordingInfo(
-            path=self.path, format=self.name, fs=float(h.fs), channels=list(h.sig_name), n_samples=n,
-            scaling="WFDB (digital - baseline) / gain, mV -> µV", start_time=h.base_datetime, warnings=warns,
+            path=self.path,
+            format=self.name,
+            fs=float(h.fs),
+            channels=list(h.sig_name),
+            n_samples=n,
+            scaling="WFDB (digital - baseline) / gain, mV -> µV",
+            start_time=h.base_datetime,
+            warnings=warns,
             device="needle electrode" if "needle" in comments.lower() else "",
-            channel_types=[channel_type_from_label(s, u) for s, u in zip(h.sig_name, h.units)], channel_units=units,
+            channel_types=[channel_type_from_label(s, u) for s, u in zip(h.sig_name, h.units)],
+            channel_units=units,
         )
 
     def _blocks(self) -> Iterator[np.ndarray]:
@@ -142,22 +149,34 @@ class WavReader(BaseReader):
         have = size - self._data_offset
         warns = []
         if riff_claim > size:
-            warns.append(f"{self.path}, byte 4: RIFF size claims {riff_claim} bytes, the file holds {size} "
-                         f"({riff_claim - size} byte(s) missing: truncated)")
+            warns.append(
+                f"{self.path}, byte 4: RIFF size claims {riff_claim} bytes, the file holds {size} "
+                f"({riff_claim - size} byte(s) missing: truncated)"
+            )
         avail = min(clen, have)
         if clen > have:
-            warns.append(f"{self.path}: data chunk claims {clen} bytes, the file holds {have} "
-                         f"({clen - have} byte(s) missing, truncated); reading the {have // align} whole frame(s) present")
+            warns.append(
+                f"{self.path}: data chunk claims {clen} bytes, the file holds {have} "
+                f"({clen - have} byte(s) missing, truncated); reading the {have // align} whole frame(s) present"
+            )
         if avail % align:
-            warns.append(f"{self.path}, byte {self._data_offset + avail - avail % align}: "
-                         f"{avail % align} byte(s) of a partial frame ignored")
+            warns.append(
+                f"{self.path}, byte {self._data_offset + avail - avail % align}: "
+                f"{avail % align} byte(s) of a partial frame ignored"
+            )
         self._align, self._nch = align, nch
         self._n = avail // align
         names = ["audio"] if nch == 1 else [f"audio{i + 1}" for i in range(nch)]
         return RecordingInfo(
-            path=self.path, format=self.name, fs=float(rate), channels=names, n_samples=self._n,
-            scaling=f"{bits}-bit PCM counts as stored (audio kits give no µV scale)", warnings=warns,
-            channel_types=["emg"] * nch, channel_units=[f"audio counts ({bits}-bit)"] * nch,
+            path=self.path,
+            format=self.name,
+            fs=float(rate),
+            channels=names,
+            n_samples=self._n,
+            scaling=f"{bits}-bit PCM counts as stored (audio kits give no µV scale)",
+            warnings=warns,
+            channel_types=["emg"] * nch,
+            channel_units=[f"audio counts ({bits}-bit)"] * nch,
         )
 
     def _blocks(self) -> Iterator[np.ndarray]:

@@ -117,17 +117,28 @@ class RecordingWriter:
     2500
     """
 
-    def __init__(self, path: str | os.PathLike[str], fs: float, channels: Sequence[str], *, device: str = "",
-                 units: str = "uV", annotations_channel: bool = True, electrode_sites=None, prefilter: str = "",
-                 physical_range: tuple[float, float] | None = None, start_time: datetime | None = None,
-                 sync: bool = True, events_tsv: bool = True, patient: str = "X X X X") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        fs: float,
+        channels: Sequence[str],
+        *,
+        device: str = "",
+        units: str = "uV",
+        annotations_channel: bool = True,
+        electrode_sites=None,
+        prefilter: str = "",
+        physical_range: tuple[float, float] | None = None,
+        start_time: datetime | None = None,
+        sync: bool = True,
+        events_tsv: bool = True,
+        patient: str = "X X X X",
+    ) -> None:
         self.path = Path(path)
         self._closed = True  # until the backend exists, so __del__ has nothing to finish
         suffix = self.path.suffix.lower()
         if suffix not in WRITERS:
-            raise ValueError(
-                f"{self.path}: no writer for suffix {suffix!r}; supported: {', '.join(WRITERS)}"
-            )
+            raise ValueError(f"{self.path}: no writer for suffix {suffix!r}; supported: {', '.join(WRITERS)}")
         fs = float(fs)
         if not (np.isfinite(fs) and fs > 0):
             raise ValueError(f"fs must be a positive rate in Hz, got {fs!r}")
@@ -142,14 +153,25 @@ class RecordingWriter:
             self._impl = _CsvWriter(self.path, fs, self.channels, units=units, device=device, sync=sync)
         else:
             self._impl = EdfPlusWriter(
-                self.path, fs, self.channels, bdf=suffix == ".bdf", units=units, physical_range=physical_range,
-                device=device, electrode_sites=electrode_sites, prefilter=prefilter, patient=patient,
-                start_time=start_time, annotations_channel=annotations_channel, sync=sync,
+                self.path,
+                fs,
+                self.channels,
+                bdf=suffix == ".bdf",
+                units=units,
+                physical_range=physical_range,
+                device=device,
+                electrode_sites=electrode_sites,
+                prefilter=prefilter,
+                patient=patient,
+                start_time=start_time,
+                annotations_channel=annotations_channel,
+                sync=sync,
             )
             if self._impl.rate_error > 1e-6:
                 warnings.warn(
                     f"{self.path}: {fs:g} Hz is not a whole number of samples per 1-10 s record; "
-                    f"written as {self._impl.rate_written:g} Hz", stacklevel=2,
+                    f"written as {self._impl.rate_written:g} Hz",
+                    stacklevel=2,
                 )
         self._closed = False
 
@@ -214,12 +236,20 @@ class RecordingWriter:
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
-            warnings.warn(f"{self.path}: RecordingWriter was never closed; closing it now", ResourceWarning, stacklevel=2)
+            warnings.warn(
+                f"{self.path}: RecordingWriter was never closed; closing it now", ResourceWarning, stacklevel=2
+            )
             self.close()
 
 
-def write_recording(path: str | os.PathLike[str], data: np.ndarray, fs: float, channels: Sequence[str],
-                    events: Iterable[Event] = (), **meta) -> Path:
+def write_recording(
+    path: str | os.PathLike[str],
+    data: np.ndarray,
+    fs: float,
+    channels: Sequence[str],
+    events: Iterable[Event] = (),
+    **meta,
+) -> Path:
     """Write a whole recording at once (format by suffix; see :class:`RecordingWriter`).
 
     Parameters

@@ -26,8 +26,16 @@ if __name__ == "__main__":
         w.write(signal(done, 250))
         done += 250
         if done == 500:
-            w.add_event(Event(channels=("a",), onset_s=0.4, offset_s=0.42, peak_uv=100.0,
-                              trial_type="fasciculation", confidence=0.9))
+            w.add_event(
+                Event(
+                    channels=("a",),
+                    onset_s=0.4,
+                    offset_s=0.42,
+                    peak_uv=100.0,
+                    trial_type="fasciculation",
+                    confidence=0.9,
+                )
+            )
         if done % 1000 == 0:
             print(f"records {w.n_samples // 1000}", flush=True)
         time.sleep(pause)

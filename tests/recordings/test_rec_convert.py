@@ -16,12 +16,15 @@ def _read(path, **kw):
         return read_recording(path, **kw)
 
 
-@pytest.mark.parametrize("rel", [
-    "openbci_cosleep_bdf/multiple_annotation_chans.bdf",
-    "opensignals_biosignalsplux/emg_bursts.h5",
-    "myo_readings_dataset/right_hand_12345-1/7.txt",
-    "openbci_gui_cyton_sample/OpenBCI_GUI-v6-blinks-jawClench-alpha.txt",
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "openbci_cosleep_bdf/multiple_annotation_chans.bdf",
+        "opensignals_biosignalsplux/emg_bursts.h5",
+        "myo_readings_dataset/right_hand_12345-1/7.txt",
+        "openbci_gui_cyton_sample/OpenBCI_GUI-v6-blinks-jawClench-alpha.txt",
+    ],
+)
 @pytest.mark.parametrize("suffix", [".bdf", ".edf", ".csv"])
 def test_convert_round_trip(real, tmp_path, rel, suffix):
     src = _read(real / rel)

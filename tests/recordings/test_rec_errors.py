@@ -27,8 +27,18 @@ def test_unknown_format_lists_supported(tmp_path):
     with pytest.raises(UnsupportedFormatError, match="Invalid value for the 'format' parameter: 'foo'"):
         open_recording(path, format="foo")
     names = [n for n, _ in supported_formats()]
-    assert {"edf", "wfdb", "openbci-gui", "brainflow", "opensignals-text", "opensignals-h5", "myo-csv",
-            "chords-csv", "wav", "text"} <= set(names)
+    assert {
+        "edf",
+        "wfdb",
+        "openbci-gui",
+        "brainflow",
+        "opensignals-text",
+        "opensignals-h5",
+        "myo-csv",
+        "chords-csv",
+        "wav",
+        "text",
+    } <= set(names)
 
 
 def test_dat_without_header_gets_a_hint(tmp_path):
@@ -46,7 +56,7 @@ def test_truncated_and_corrupt_edf_headers(tmp_path):
     with pytest.raises(InputFormatError, match="needs at least 256"):
         open_recording(short, format="edf")
     bad = bytearray(raw)
-    bad[256 + 104 * 2: 256 + 104 * 2 + 8] = b"abc     "  # physical minimum of signal 1
+    bad[256 + 104 * 2 : 256 + 104 * 2 + 8] = b"abc     "  # physical minimum of signal 1
     path = tmp_path / "bad.edf"
     path.write_bytes(bytes(bad))
     with pytest.raises(InputFormatError, match=r"byte 464: physical minimum of signal 1 \('m1'\) is 'abc'"):
@@ -102,8 +112,9 @@ def test_unknown_channel_is_named(real):
 
 def test_wav_without_data_chunk(tmp_path):
     path = tmp_path / "x.wav"
-    path.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x44\xac\x00\x00"
-                     b"\x88\x58\x01\x00\x02\x00\x10\x00")
+    path.write_bytes(
+        b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x44\xac\x00\x00\x88\x58\x01\x00\x02\x00\x10\x00"
+    )
     with pytest.raises(InputFormatError, match="no 'data' chunk"):
         open_recording(path)
 
@@ -140,10 +151,12 @@ def test_multi_rate_edf_written_by_pyedflib(tmp_path):
     rng = np.random.default_rng(1)
     fast = [rng.uniform(-150, 150, 2000) for _ in range(2)]
     slow = [rng.uniform(-1, 1, 20)]
-    headers = highlevel.make_signal_headers(["EMG1", "EMG2"], dimension="uV", sample_frequency=1000,
-                                            physical_min=-200, physical_max=200)
-    headers += highlevel.make_signal_headers(["Resp"], dimension="V", sample_frequency=10,
-                                             physical_min=-2, physical_max=2)
+    headers = highlevel.make_signal_headers(
+        ["EMG1", "EMG2"], dimension="uV", sample_frequency=1000, physical_min=-200, physical_max=200
+    )
+    headers += highlevel.make_signal_headers(
+        ["Resp"], dimension="V", sample_frequency=10, physical_min=-2, physical_max=2
+    )
     header = highlevel.make_header(equipment="bench_rig")
     header["annotations"] = [[0.5, 0.1, "twitch"]]
     path = tmp_path / "multi.edf"

@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 from conftest import check_reader
+
 from recordings import open_recording
 
 # file, format, fs (Hz), tolerance on fs, n_samples, n_channels, units, first channel type
@@ -20,24 +20,50 @@ EXPECTED = [
     ("opensignals_biosignalsplux/classification_game/0_1.txt", "opensignals-text", 1000, 0, 6000, 3, "mixed", "emg"),
     ("opensignals_biosignalsplux/classification_game/1_1.txt", "opensignals-text", 1000, 0, 6600, 3, "mixed", "emg"),
     ("opensignals_biosignalsplux/emg_bursts.h5", "opensignals-h5", 1000, 0, 28519, 1, "uV", "emg"),
-    ("openbci_gui_cyton_sample/OpenBCI_GUI-v6-blinks-jawClench-alpha.txt", "openbci-gui-v6", 250, 1.0, 22490, 8,
-     "uV", "exg"),
+    (
+        "openbci_gui_cyton_sample/OpenBCI_GUI-v6-blinks-jawClench-alpha.txt",
+        "openbci-gui-v6",
+        250,
+        1.0,
+        22490,
+        8,
+        "uV",
+        "exg",
+    ),
     ("openbci_ganglion_myoware_mi/OpenBCI-RAW-S02_S1R0.txt", "openbci-gui-v4", 200, 1.0, 26207, 4, "uV", "exg"),
     ("openbci_ganglion_myoware_mi/OpenBCI-RAW-S02_S1REST.txt", "openbci-gui-v4", 200, 1.0, 6414, 4, "uV", "exg"),
-    ("brainflow_ganglion_ela411/Brainflow_Carl-Online-Run_EEG_2024-01-05_175720.txt", "brainflow-ganglion", 199,
-     0.5, 7818, 4, "uV", "exg"),
+    (
+        "brainflow_ganglion_ela411/Brainflow_Carl-Online-Run_EEG_2024-01-05_175720.txt",
+        "brainflow-ganglion",
+        199,
+        0.5,
+        7818,
+        4,
+        "uV",
+        "exg",
+    ),
     ("openbci_cosleep_bdf/multiple_annotation_chans.bdf", "bdf+", 125, 0, 30875, 19, "mixed", "emg"),
     ("myo_readings_dataset/right_hand_12345-1/7.txt", "myo-csv", 200, 0, 11935, 8, "myo counts", "emg"),
     ("myo_readings_dataset/right_hand_12345-1/0.txt", "myo-csv", 200, 0, 11925, 8, "myo counts", "emg"),
     ("chords_bioamp/emg_sample.csv", "chords-csv", 500, 1.0, 12248, 6, "adc counts (14-bit)", "exg"),
-    ("grove_emg_mydaq_ela411/EMG_Pontus-Online-Run_2024-01-05_182541.txt", "daq-volts", 1000, 0.01, 35400, 2, "uV",
-     "emg"),
+    (
+        "grove_emg_mydaq_ela411/EMG_Pontus-Online-Run_2024-01-05_182541.txt",
+        "daq-volts",
+        1000,
+        0.01,
+        35400,
+        2,
+        "uV",
+        "emg",
+    ),
     ("backyardbrains_spikerbox/pulse_1.wav", "wav", 44100, 0, 94208, 1, "audio counts (16-bit)", "emg"),
     ("backyardbrains_spikerbox/amp_on_baseline.wav", "wav", 44100, 0, 60928, 1, "audio counts (16-bit)", "emg"),
 ]
 
 
-@pytest.mark.parametrize("rel, fmt, fs, tol, n, n_ch, units, kind", EXPECTED, ids=[e[0].split("/")[-1] for e in EXPECTED])
+@pytest.mark.parametrize(
+    "rel, fmt, fs, tol, n, n_ch, units, kind", EXPECTED, ids=[e[0].split("/")[-1] for e in EXPECTED]
+)
 def test_real_file_loads_and_chunks(real, rel, fmt, fs, tol, n, n_ch, units, kind):
     data, info = check_reader(real / rel)
     assert info.format == fmt
@@ -70,7 +96,9 @@ def test_real_quirks_are_reported(real):
             text_warn = " ".join(r.info.warnings)
         with open_recording(real / "backyardbrains_spikerbox/pulse_1.wav") as r:
             wav_warn = " ".join(r.info.warnings)
-        with open_recording(real / "brainflow_ganglion_ela411/Brainflow_Carl-Online-Run_EEG_2024-01-05_175720.txt") as r:
+        with open_recording(
+            real / "brainflow_ganglion_ela411/Brainflow_Carl-Online-Run_EEG_2024-01-05_175720.txt"
+        ) as r:
             bf = r.info
         with open_recording(real / "openbci_cosleep_bdf/multiple_annotation_chans.bdf") as r:
             bdf = r.info

@@ -6,8 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 from conftest import check_reader
+
 from recordings import read_recording
 
 
@@ -28,7 +28,9 @@ def test_openbci_v3_cyton_without_time_column(tmp_path):
 
 
 def test_openbci_v5_column_row_and_counter_gap(tmp_path):
-    head = "%OpenBCI Raw EEG Data\n%Number of channels = 2\n%Sample Rate = 250 Hz\n%Board = OpenBCI_GUI$BoardCytonSerial\n"
+    head = (
+        "%OpenBCI Raw EEG Data\n%Number of channels = 2\n%Sample Rate = 250 Hz\n%Board = OpenBCI_GUI$BoardCytonSerial\n"
+    )
     cols = "Sample Index, EXG Channel 0, EXG Channel 1, Accel Channel 0, Timestamp\n"
     idx = [0, 1, 2, 5, 6, 7]  # samples 3 and 4 were lost
     body = "".join(f"{i}, {i * 1.5:.2f}, {-i:.2f}, 0.1, {1600000000 + i * 0.004:.3f}\n" for i in idx)

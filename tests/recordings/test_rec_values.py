@@ -50,8 +50,9 @@ def test_bdf_matches_pyedflib(real):
     with pyedflib.EdfReader(str(path)) as f:
         labels = f.getSignalLabels()
         for name in ("EMG", "ECG", "O2"):
-            np.testing.assert_allclose(ours.data[:, ours.channels.index(name)], f.readSignal(labels.index(name)),
-                                       rtol=1e-6, atol=1e-3)
+            np.testing.assert_allclose(
+                ours.data[:, ours.channels.index(name)], f.readSignal(labels.index(name)), rtol=1e-6, atol=1e-3
+            )
         ann = f.readAnnotations()
     ours_ann = {t: o for o, _, t in ours.info.annotations}
     for onset, text in zip(ann[0], ann[2]):
@@ -66,8 +67,9 @@ def test_bdf_matches_mne(real):
     ours = _read(path)
     raw = mne.io.read_raw_bdf(path, preload=True, verbose="error")
     for name in ("EMG", "C3"):
-        np.testing.assert_allclose(ours.data[:, ours.channels.index(name)], raw.get_data(picks=[name])[0] * 1e6,
-                                   rtol=1e-6, atol=1e-3)
+        np.testing.assert_allclose(
+            ours.data[:, ours.channels.index(name)], raw.get_data(picks=[name])[0] * 1e6, rtol=1e-6, atol=1e-3
+        )
     assert sorted(raw.annotations.description) == sorted(t for _, _, t in ours.info.annotations)
 
 

@@ -27,10 +27,24 @@ def _sig(n: int, c: int, seed: int = 0) -> np.ndarray:
 
 def _events():
     return [
-        Event(channels=("m1",), onset_s=0.25, offset_s=0.265, peak_uv=210.0, trial_type="fasciculation",
-              confidence=0.8, subtype="doublet"),
-        Event(channels=("m1", "m2"), onset_s=1.1, offset_s=1.9, peak_uv=900.0, trial_type="artifact",
-              confidence=0.6, subtype="pop"),
+        Event(
+            channels=("m1",),
+            onset_s=0.25,
+            offset_s=0.265,
+            peak_uv=210.0,
+            trial_type="fasciculation",
+            confidence=0.8,
+            subtype="doublet",
+        ),
+        Event(
+            channels=("m1", "m2"),
+            onset_s=1.1,
+            offset_s=1.9,
+            peak_uv=900.0,
+            trial_type="artifact",
+            confidence=0.6,
+            subtype="pop",
+        ),
     ]
 
 
@@ -46,8 +60,9 @@ def test_edf_bdf_round_trip_with_independent_readers(tmp_path, suffix, step):
 
     x = _sig(2345, 2)
     path = tmp_path / f"sub-01_emg{suffix}"
-    with RecordingWriter(path, 1000.0, ["m1", "m2"], device="OpenBCI Cyton", electrode_sites={"m1": "left calf"},
-                         prefilter="HP:20Hz") as w:
+    with RecordingWriter(
+        path, 1000.0, ["m1", "m2"], device="OpenBCI Cyton", electrode_sites={"m1": "left calf"}, prefilter="HP:20Hz"
+    ) as w:
         w.write(x[:1000])
         for ev in _events():
             w.add_event(ev)
@@ -75,8 +90,14 @@ def test_edf_bdf_round_trip_with_independent_readers(tmp_path, suffix, step):
 def test_mne_reads_what_we_write(tmp_path, suffix, step):
     mne = pytest.importorskip("mne")  # not a project dependency; the witness runs where it is installed
     x = _sig(2345, 2)
-    path = write_recording(tmp_path / f"r{suffix}", x, 1000.0, ["m1", "m2"], events=_events(),
-                           physical_range=(-187500, 187500) if suffix == ".bdf" else (-16384, 16384))
+    path = write_recording(
+        tmp_path / f"r{suffix}",
+        x,
+        1000.0,
+        ["m1", "m2"],
+        events=_events(),
+        physical_range=(-187500, 187500) if suffix == ".bdf" else (-16384, 16384),
+    )
     reader = mne.io.read_raw_bdf if suffix == ".bdf" else mne.io.read_raw_edf
     raw = reader(path, preload=True, verbose="error")
     assert raw.info["sfreq"] == 1000.0 and raw.ch_names == ["m1", "m2"]
@@ -175,8 +196,9 @@ def test_sigkill_during_recording_loses_at_most_one_record(tmp_path):
 
     path = tmp_path / "live.bdf"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen([sys.executable, str(HERE / "_crash_writer.py"), str(path), "0.01"],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "_crash_writer.py"), str(path), "0.01"], stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
         for line in proc.stdout:
             if line.strip() == "records 3":
@@ -211,11 +233,13 @@ def test_split_writes_give_the_same_file(tmp_path_factory, cuts, suffix):
     tmp = tmp_path_factory.mktemp("split")
     x = _sig(2600, 2, seed=3)
     start = datetime(2026, 1, 2, 3, 4, 5)
-    whole = write_recording(tmp / f"whole{suffix}", x, 1000.0, ["m1", "m2"], start_time=start,
-                            physical_range=(-500, 500))
+    whole = write_recording(
+        tmp / f"whole{suffix}", x, 1000.0, ["m1", "m2"], start_time=start, physical_range=(-500, 500)
+    )
     bounds = sorted(set([0, *cuts, x.shape[0]]))
-    with RecordingWriter(tmp / f"split{suffix}", 1000.0, ["m1", "m2"], start_time=start,
-                         physical_range=(-500, 500)) as w:
+    with RecordingWriter(
+        tmp / f"split{suffix}", 1000.0, ["m1", "m2"], start_time=start, physical_range=(-500, 500)
+    ) as w:
         for a, b in zip(bounds, bounds[1:]):
             w.write(x[a:b])
     assert (tmp / f"split{suffix}").read_bytes() == whole.read_bytes()
