@@ -132,6 +132,9 @@ def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.
         a, b = (active[0], active[-1] + 1) if active.size else (0, 0)
         lam_scale = draw(cfg["lam_scale"], rng)  # shorter potentials in cramp [R24, R26]
         cap = rng.uniform(18.0, 26.0, muscle.n_units)
+        # Sensitivity variant for flag F1 (§3.2): a fraction of units may reach 30-40 pps.
+        fast = rng.random(muscle.n_units) < float(cfg["fast_units"])
+        cap[fast] = rng.uniform(30.0, 40.0, int(fast.sum()))
         times, units, rates_seen = [], [], []
         for u in range(muscle.n_units):
             if region > 0:

@@ -40,7 +40,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "wobble_depth": [0.1, 0.3], "region_mm": 0.0, "drift_mm_s": 0.0, "prodrome_s": 0.0,
         "prodrome_fp_factor": [2.0, 5.0], "prodrome_mvc": [0.01, 0.03], "stretch_at": -1.0,
         "stretch_s": [2.0, 10.0], "stretch_gain": [0.2, 0.5], "cv": 0.36, "doublet_p": 0.04,
-        "lam_scale": [0.8, 0.95],
+        "lam_scale": [0.8, 0.95], "fast_units": 0.0,
     },
     "voluntary": {
         "muscle": None, "antagonist": "", "start_s": None, "start_frac": None, "reps": 1, "period_s": 2.0,

@@ -58,13 +58,15 @@ class SimSource(Source):
 
     def __init__(self, scenario, device: str = "cyton_250", seed: int | None = None,
                  duration_s: float | None = None, speed: float = 1.0, chunk_samples: int | None = None) -> None:
-        super().__init__()
         if not (speed >= 0.0):
             raise ValueError(f"speed must be >= 0 (0 = as fast as possible), got {speed!r}")
         if isinstance(scenario, SimRecording):
-            self.recording = scenario
+            recording = scenario
         else:
-            self.recording = simulate(scenario, device=device, duration_s=duration_s, seed=seed)
+            recording = simulate(scenario, device=device, duration_s=duration_s, seed=seed)
+        # Only now is there something to close: a failed render must not warn "never closed".
+        super().__init__()
+        self.recording = recording
         self.fs = self.recording.fs
         self.channels = self.recording.channels
         self.speed = float(speed)

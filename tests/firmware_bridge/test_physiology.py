@@ -70,11 +70,11 @@ def test_scenario_fasciculation_rates_match_their_drawn_rates():
         assert abs(len(events) - rate) <= 4 * np.sqrt(rate) + 2
 
 
-def _cramp_units(seed: int, cv: float = 0.36):
+def _cramp_units(seed: int, cv: float = 0.36, fast_units: float = 0.0):
     cfg = load_scenario("night_calf_cramp")
     item = dict(cfg["cramp"][0])
     item.update(start_s=2.0, duration_s=25.0, start_frac=None, duration_frac=None, prodrome_s=0.0, stretch_at=-1.0,
-                cv=cv)
+                cv=cv, fast_units=fast_units)
     rng = np.random.default_rng(seed)
     m = cfg["muscle"][0]
     muscles = [make_muscle(m["name"], m["x_mm"], m["y_mm"], m["depth_mm"], 120, rng)]
@@ -105,6 +105,14 @@ def test_cramp_firing_statistics(seed):
     assert 0.35 <= np.median(cvs) <= 0.55
     assert 0.01 <= doublets.mean() <= 0.09
     assert track.std() > 1.0  # the cramp is visible at the electrodes
+
+
+def test_fast_unit_variant_reaches_higher_rates():
+    # Flag F1 sensitivity variant (§3.2): some units up to 40 pps.
+    slow, _ = _cramp_units(1)
+    fast, _ = _cramp_units(1, fast_units=0.5)
+    assert fast[:, 0].max() > slow[:, 0].max()
+    assert fast[:, 0].max() <= 42.0
 
 
 def test_voluntary_firing_is_regular():

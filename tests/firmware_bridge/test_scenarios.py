@@ -31,6 +31,7 @@ def test_required_scenarios_ship_with_seed_and_duration():
         ("gym_set", 60, {("voluntary", ""), ("artifact", "ecg"), ("artifact", "motion")}),
         ("trunk_ecg", 30, {("artifact", "ecg")}),
         ("dry_motion", 60, {("voluntary", ""), ("artifact", "motion")}),
+        ("artifact_stress", 120, {("artifact", "ecg"), ("artifact", "motion"), ("artifact", "pop")}),
     ],
 )
 def test_scenarios_produce_their_event_classes(name, duration, expect):
@@ -39,6 +40,8 @@ def test_scenarios_produce_their_event_classes(name, duration, expect):
     assert expect <= set(kinds), kinds
     if name == "gym_set":
         assert ("cramp", "") not in kinds
+    if name == "artifact_stress":  # no physiology at all
+        assert {t for t, _ in kinds} == {"artifact"}
     for e in rec.truth:
         assert isinstance(e, Event) and e.trial_type in EVENT_CLASSES and e.confidence == 1.0
         assert 0.0 <= e.onset_s <= e.offset_s <= rec.duration_s + 1e-9

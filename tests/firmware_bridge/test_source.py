@@ -145,3 +145,15 @@ def test_a_scheme_whose_module_fails_to_import_names_it():
             open_source("broken://x")
     finally:
         SOURCES.pop("broken")
+
+
+def test_a_failed_sim_source_does_not_warn_about_closing():
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="unknown scenario"):
+            SimSource("no_such_scenario")
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
