@@ -19,6 +19,7 @@ file streams in bounded memory.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -323,21 +324,22 @@ class EdfReader(BaseReader):
             return [], 0.0
         out: list[tuple[float, float, str]] = []
         first_onset = None
-        rec_per_block = max(1, (1 << 22) // h.record_bytes)
-        for r0 in range(0, self._n_records, rec_per_block):
-            n = min(rec_per_block, self._n_records - r0)
-            block = self._read_records(r0, n)
-            for r in range(n):
-                for j, i in enumerate(ann_idx):
-                    off = int(h.offsets[i])
-                    raw = block[r, off : off + int(h.spr[i]) * h.bytes_per_sample].tobytes()
-                    tals = parse_tals(raw)
-                    for k, (onset, dur, text) in enumerate(tals):
-                        if text == "":
-                            if j == 0 and k == 0 and first_onset is None:
-                                first_onset = onset
-                            continue
-                        out.append((onset, dur, text))
+        # Read only the span of each record that holds annotation signals: a 24 h file
+        # then costs one small read per record at open, not a second pass over the data.
+        lo = min(int(h.offsets[i]) for i in ann_idx)
+        hi = max(int(h.offsets[i] + h.spr[i] * h.bytes_per_sample) for i in ann_idx)
+        fd = self._fh.fileno()
+        for r in range(self._n_records):
+            span = os.pread(fd, hi - lo, h.header_bytes + r * h.record_bytes + lo)
+            for j, i in enumerate(ann_idx):
+                off = int(h.offsets[i]) - lo
+                tals = parse_tals(span[off : off + int(h.spr[i]) * h.bytes_per_sample])
+                for k, (onset, dur, text) in enumerate(tals):
+                    if text == "":
+                        if j == 0 and k == 0 and first_onset is None:
+                            first_onset = onset
+                        continue
+                    out.append((onset, dur, text))
         first_onset = first_onset or 0.0
         out = sorted({(round(o - first_onset, 9), d, t) for o, d, t in out})
         return out, first_onset
