@@ -183,9 +183,24 @@ def _run_blocks(
             clip_cnt = 0
             first_clip = -1
             last_clip = -1
-            spike_touched = sp[c, 0] == 1
+            # Per-channel state in locals for the sample loop (keeps it in
+            # registers; array writes would alias with the inputs).
+            s_act = sp[c, 0]
+            s_on = sp[c, 1]
+            s_pki = sp[c, 2]
+            s_pk = sp_peak[c]
+            spn = sp_n[c]
+            spike_touched = s_act == 1
             last = rawst[c, 0]
             run = ints[c, 0]
+            rmax = rawst[c, 1]
+            rmin = rawst[c, 2]
+            bsum = rawst[c, 8]
+            bpos = box_pos[c, 0]
+            bfill = box_pos[c, 1]
+            ep = e_pos[c]
+            esum = e_sum[c]
+            peak_min = fp[F_SPIKE_PEAK] * nz
             for k in range(block_n):
                 i = i0 + k
                 ai = abs0 + k
@@ -197,11 +212,10 @@ def _run_blocks(
                 if ay > bmax:
                     bmax = ay
                 # spike energy over the last w samples
-                p = e_pos[c]
-                e_sum[c] += ysq - e_ring[c, p]
-                e_ring[c, p] = ysq
-                e_pos[c] = p + 1 if p + 1 < w else 0
-                e = e_sum[c] / w
+                esum += ysq - e_ring[c, ep]
+                e_ring[c, ep] = ysq
+                ep = ep + 1 if ep + 1 < w else 0
+                e = esum / w
                 if not np.isfinite(xr):
                     nan_cnt += 1
                     if first_nan < 0:
@@ -209,26 +223,23 @@ def _run_blocks(
                     last_nan = ai
                     last = np.nan
                     run = 0
-                    if sp[c, 0] == 1:
-                        sp[c, 0] = 0
-                        if sp_peak[c] < fp[F_SPIKE_PEAK] * nz:
-                            continue
-                        m = sp_n[c]
-                        sp_rec[c, m, 0] = max(sp[c, 1] - shift, 0)
-                        sp_rec[c, m, 1] = max(ai - shift, sp_rec[c, m, 0] + 1)
-                        sp_rec[c, m, 2] = sp[c, 2]
-                        sp_val[c, m] = sp_peak[c]
-                        sp_n[c] = m + 1
+                    if s_act == 1:
+                        s_act = 0
+                        if s_pk >= peak_min:
+                            sp_rec[c, spn, 0] = max(s_on - shift, 0)
+                            sp_rec[c, spn, 1] = max(ai - shift, sp_rec[c, spn, 0] + 1)
+                            sp_rec[c, spn, 2] = s_pki
+                            sp_val[c, spn] = s_pk
+                            spn += 1
                     continue
                 nfin += 1
                 # level over the last mains period: a boxcar of one period
                 # nulls mains and all its harmonics, so mains is not "motion"
-                bp_ = box_pos[c, 0]
-                rawst[c, 8] += xr - box[c, bp_]
-                box[c, bp_] = xr
-                box_pos[c, 0] = bp_ + 1 if bp_ + 1 < n_box else 0
-                if box_pos[c, 1] < n_box:
-                    box_pos[c, 1] += 1
+                bsum += xr - box[c, bpos]
+                box[c, bpos] = xr
+                bpos = bpos + 1 if bpos + 1 < n_box else 0
+                if bfill < n_box:
+                    bfill += 1
                 if xr < bmin_raw:
                     bmin_raw = xr
                 if xr > bmax_raw:
@@ -242,11 +253,11 @@ def _run_blocks(
                 else:
                     run = 1
                 last = xr
-                if xr > rawst[c, 1]:
-                    rawst[c, 1] = xr
-                if xr < rawst[c, 2]:
-                    rawst[c, 2] = xr
-                if run >= clip_run and rawst[c, 1] > rawst[c, 2] and (xr == rawst[c, 1] or xr == rawst[c, 2]):
+                if xr > rmax:
+                    rmax = xr
+                if xr < rmin:
+                    rmin = xr
+                if run >= clip_run and rmax > rmin and (xr == rmax or xr == rmin):
                     if run == clip_run:
                         clip_cnt += clip_run
                         if first_clip < 0:
@@ -254,28 +265,38 @@ def _run_blocks(
                     else:
                         clip_cnt += 1
                     last_clip = ai + 1
-                if sp[c, 0] == 0:
+                if s_act == 0:
                     if e > thr_on:
-                        sp[c, 0] = 1
-                        sp[c, 1] = ai
-                        sp[c, 2] = ai
-                        sp_peak[c] = ay
+                        s_act = 1
+                        s_on = ai
+                        s_pki = ai
+                        s_pk = ay
                         spike_touched = True
                 else:
-                    if ay > sp_peak[c]:
-                        sp_peak[c] = ay
-                        sp[c, 2] = ai
-                    if e < thr_off and sp_peak[c] < fp[F_SPIKE_PEAK] * nz:
-                        sp[c, 0] = 0  # energy without a MUAP-sized peak: noise
-                    elif e < thr_off:
-                        sp[c, 0] = 0
-                        m = sp_n[c]
-                        sp_rec[c, m, 0] = max(sp[c, 1] - shift, 0)
-                        sp_rec[c, m, 1] = max(ai - shift, sp_rec[c, m, 0] + 1)
-                        sp_rec[c, m, 2] = sp[c, 2]
-                        sp_val[c, m] = sp_peak[c]
-                        sp_n[c] = m + 1
+                    if ay > s_pk:
+                        s_pk = ay
+                        s_pki = ai
+                    if e < thr_off:
+                        s_act = 0
+                        if s_pk >= peak_min:  # else: energy without a MUAP-sized peak, noise
+                            sp_rec[c, spn, 0] = max(s_on - shift, 0)
+                            sp_rec[c, spn, 1] = max(ai - shift, sp_rec[c, spn, 0] + 1)
+                            sp_rec[c, spn, 2] = s_pki
+                            sp_val[c, spn] = s_pk
+                            spn += 1
+            sp[c, 0] = s_act
+            sp[c, 1] = s_on
+            sp[c, 2] = s_pki
+            sp_peak[c] = s_pk
+            sp_n[c] = spn
             rawst[c, 0] = last
+            rawst[c, 1] = rmax
+            rawst[c, 2] = rmin
+            rawst[c, 8] = bsum
+            box_pos[c, 0] = bpos
+            box_pos[c, 1] = bfill
+            e_pos[c] = ep
+            e_sum[c] = esum
             ints[c, 0] = run
             ms = sumsq / block_n
             blk_ms[b, c] = ms

@@ -143,12 +143,12 @@ def burst_features(
         signs = np.signbit(ys[ys != 0])
         f["zc_hz"] = float(np.count_nonzero(signs[1:] != signs[:-1])) / 2.0 / max(ys.size / fs, 1.0 / fs)
         best = 0.0
-        ss = float(np.dot(ys, ys))
+        ss = float(np.sum(ys * ys))
         for o in others:
             yo = y[:, o].astype(np.float64)
-            den = math.sqrt(ss * float(np.dot(yo, yo)))
+            den = math.sqrt(ss * float(np.sum(yo * yo)))
             if den > 0:
-                best = max(best, abs(float(np.dot(ys, yo))) / den)
+                best = max(best, abs(float(np.sum(ys * yo))) / den)
         f["xcorr"] = best
         if kind == "spike":
             f["phases"] = float(lobe_count(ys))

