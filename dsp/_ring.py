@@ -36,5 +36,8 @@ class Ring:
         b = min(int(b), self.end)
         if b <= a:
             return self.buf[:0].copy(), a
-        idx = np.arange(a, b) % self.capacity
-        return self.buf[idx], a
+        pa = a % self.capacity
+        pb = pa + (b - a)
+        if pb <= self.capacity:
+            return self.buf[pa:pb].copy(), a
+        return np.concatenate([self.buf[pa:], self.buf[: pb - self.capacity]]), a

@@ -44,22 +44,17 @@ def lobe_count(x: np.ndarray, frac: float = 0.2) -> int:
     """Phases of a discharge: sign-runs whose peak is >= ``frac`` of the overall
     peak, counting adjacent kept runs of the same sign once."""
     x = np.asarray(x, dtype=np.float64)
-    peak = np.max(np.abs(x)) if x.size else 0.0
-    if peak <= 0:
+    x = x[x != 0]
+    if x.size == 0:
         return 0
-    sign = np.sign(x)
-    edges = np.flatnonzero(np.diff(sign) != 0) + 1
-    count = 0
-    last_sign = 0.0
-    for seg in np.split(x, edges):
-        if seg.size == 0 or seg[0] == 0:
-            continue
-        if np.max(np.abs(seg)) >= frac * peak:
-            s = np.sign(seg[0])
-            if s != last_sign:
-                count += 1
-                last_sign = s
-    return count
+    a = np.abs(x)
+    peak = a.max()
+    sign = x > 0
+    starts = np.concatenate(([0], np.flatnonzero(sign[1:] != sign[:-1]) + 1))
+    run_peak = np.maximum.reduceat(a, starts)
+    kept = sign[starts][run_peak >= frac * peak]
+    # adjacent kept runs of the same sign are one phase
+    return int(1 + np.count_nonzero(kept[1:] != kept[:-1])) if kept.size else 0
 
 
 def _lf_ratio(raw: np.ndarray, fs: float, low_hz: float, high_hz: float) -> float:
