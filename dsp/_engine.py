@@ -28,8 +28,6 @@ indices):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numba
 import numpy as np
 
@@ -46,94 +44,7 @@ I_CLIP_RUN, I_MERGE, I_MIN, I_ART_MERGE, I_SHIFT = 0, 1, 2, 3, 4
 N_IP = 5
 
 
-@dataclass(slots=True)
-class EngineState:
-    """Everything the kernel carries from one block to the next (per channel)."""
-
-    noise: np.ndarray  # (C,) µV RMS
-    e_ring: np.ndarray  # (C, w) last squares for the spike energy
-    e_pos: np.ndarray  # (C,)
-    e_sum: np.ndarray  # (C,)
-    sp: np.ndarray  # (C, 4) int64: active, on, peak_idx, (unused)
-    sp_peak: np.ndarray  # (C,)
-    env_ring: np.ndarray  # (C, n_env) block mean squares
-    env_pos: np.ndarray  # (C, 2) int64: position, filled
-    su: np.ndarray  # (C, 4) int64: state (0 idle, 1 active, 2 closing), on, off, last_above
-    art: np.ndarray  # (C, N_ART, 3) int64: active, on, off
-    raw: np.ndarray  # (C, 9) float64: last, rmax, rmin, base, base_ok, prev_mean, pop_step, pop_prev_mean, box_sum
-    box: np.ndarray  # (C, n_box) last raw samples for the mains-free level (one mains period)
-    box_pos: np.ndarray  # (C, 2) int64: position, filled
-    ints: np.ndarray  # (C, 4) int64: run, pop_pending_idx, last_block_flat, blocks_seen
-    counts: np.ndarray  # (C, 3) int64: clipped, flat, dropout samples
-
-
-def init_engine_state(n_channels: int, w: int, n_env: int, noise: np.ndarray, n_box: int) -> EngineState:
-    """Fresh state; ``noise`` is the initial floor per channel (µV); ``n_box``
-    samples (one mains period) average the raw level for the motion guard."""
-    raw = np.zeros((n_channels, 9))
-    raw[:, 0] = np.nan
-    raw[:, 1] = -np.inf
-    raw[:, 2] = np.inf
-    raw[:, 5] = np.nan
-    ints = np.zeros((n_channels, 4), dtype=np.int64)
-    ints[:, 1] = -1
-    return EngineState(
-        noise=np.asarray(noise, dtype=np.float64).copy(),
-        e_ring=np.zeros((n_channels, w)),
-        e_pos=np.zeros(n_channels, dtype=np.int64),
-        e_sum=np.zeros(n_channels),
-        sp=np.zeros((n_channels, 4), dtype=np.int64),
-        sp_peak=np.zeros(n_channels),
-        env_ring=np.zeros((n_channels, n_env)),
-        env_pos=np.zeros((n_channels, 2), dtype=np.int64),
-        su=np.zeros((n_channels, 4), dtype=np.int64),
-        art=np.zeros((n_channels, N_ART, 3), dtype=np.int64),
-        raw=raw,
-        box=np.zeros((n_channels, max(1, n_box))),
-        box_pos=np.zeros((n_channels, 2), dtype=np.int64),
-        ints=ints,
-        counts=np.zeros((n_channels, 3), dtype=np.int64),
-    )
-
-
-@dataclass(slots=True)
-class EngineOutput:
-    """Events and per-block values of one kernel call (all indices absolute samples)."""
-
-    blk_ms: np.ndarray  # (n_blocks, C) mean square of y, µV²
-    blk_max: np.ndarray  # (n_blocks, C) max |y|, µV
-    blk_noise: np.ndarray  # (n_blocks, C) noise used in the block, µV
-    sp_rec: np.ndarray  # (C, cap, 3) on, off, peak_idx
-    sp_val: np.ndarray  # (C, cap) peak |y|
-    sp_n: np.ndarray  # (C,)
-    su_rec: np.ndarray  # (C, cap, 2) on, off (accepted runs only)
-    su_n: np.ndarray
-    ar_rec: np.ndarray  # (C, cap, 3) kind, on, off
-    ar_n: np.ndarray
-    po_rec: np.ndarray  # (C, cap) sample index of the jump
-    po_val: np.ndarray  # (C, cap) jump size, µV
-    po_n: np.ndarray
-
-
-def alloc_output(n_blocks: int, block_n: int, n_channels: int) -> EngineOutput:
-    n = n_blocks * block_n
-    cap_sp = n // 2 + 2  # a hysteresis run needs >= 2 samples
-    cap_b = n_blocks + 2
-    return EngineOutput(
-        blk_ms=np.empty((n_blocks, n_channels)),
-        blk_max=np.empty((n_blocks, n_channels)),
-        blk_noise=np.empty((n_blocks, n_channels)),
-        sp_rec=np.empty((n_channels, cap_sp, 3), dtype=np.int64),
-        sp_val=np.empty((n_channels, cap_sp)),
-        sp_n=np.zeros(n_channels, dtype=np.int64),
-        su_rec=np.empty((n_channels, cap_b, 2), dtype=np.int64),
-        su_n=np.zeros(n_channels, dtype=np.int64),
-        ar_rec=np.empty((n_channels, N_ART * cap_b + 2, 3), dtype=np.int64),
-        ar_n=np.zeros(n_channels, dtype=np.int64),
-        po_rec=np.empty((n_channels, cap_b), dtype=np.int64),
-        po_val=np.empty((n_channels, cap_b)),
-        po_n=np.zeros(n_channels, dtype=np.int64),
-    )
+from dsp._engine_state import EngineOutput, EngineState, alloc_output, init_engine_state  # noqa: F401
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -209,8 +120,7 @@ def _run_blocks(
                 ysq = yv * yv
                 sumsq += ysq
                 ay = abs(yv)
-                if ay > bmax:
-                    bmax = ay
+                bmax = max(bmax, ay)
                 # spike energy over the last w samples
                 esum += ysq - e_ring[c, ep]
                 e_ring[c, ep] = ysq
@@ -240,10 +150,8 @@ def _run_blocks(
                 bpos = bpos + 1 if bpos + 1 < n_box else 0
                 if bfill < n_box:
                     bfill += 1
-                if xr < bmin_raw:
-                    bmin_raw = xr
-                if xr > bmax_raw:
-                    bmax_raw = xr
+                bmin_raw = min(bmin_raw, xr)
+                bmax_raw = max(bmax_raw, xr)
                 if np.isfinite(last):
                     d = abs(xr - last)
                     if d > dmax:
@@ -253,10 +161,8 @@ def _run_blocks(
                 else:
                     run = 1
                 last = xr
-                if xr > rmax:
-                    rmax = xr
-                if xr < rmin:
-                    rmin = xr
+                rmax = max(rmax, xr)
+                rmin = min(rmin, xr)
                 if run >= clip_run and rmax > rmin and (xr == rmax or xr == rmin):
                     if run == clip_run:
                         clip_cnt += clip_run

@@ -41,10 +41,10 @@ class Grouper:
         self.p = pipe
         fs = pipe.fs
         cfg = pipe.config
-        self.spike_max_n = int(round(cfg.spike_max_s * fs))
-        self.group_n = int(round(cfg.spike_group_s * fs))
+        self.spike_max_n = round(cfg.spike_max_s * fs)
+        self.group_n = round(cfg.spike_group_s * fs)
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
-        self.pop_n = int(round(cfg.pop_s * fs))
+        self.pop_n = round(cfg.pop_s * fs)
         self.spikes: list[list] = []  # [c, on, off, peak_idx, peak]
         self.released: list[list] = []
         self.segments: list[tuple[int, int, int]] = []  # accepted sustained (c, on, off), for coverage

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["FEATURE_NAMES", "lobe_count", "burst_features"]
+__all__ = ["FEATURE_NAMES", "burst_features", "lobe_count"]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "duration_s", "t_peak_s", "fs", "peak_snr", "rms_snr", "noise_uv", "n_channels", "xcorr",
@@ -161,7 +161,7 @@ def burst_features(
 
 def _envelope_features(f: dict, blk_ms: np.ndarray, fs: float, block_n: int, nz: float, onset: int, offset: int) -> None:
     block_s = block_n / fs
-    n100 = max(1, int(round(0.1 / block_s)))
+    n100 = max(1, round(0.1 / block_s))
     ms = np.asarray(blk_ms, dtype=np.float64)
     if ms.size >= n100:
         env = np.sqrt(np.convolve(ms, np.ones(n100) / n100, mode="valid"))

@@ -35,12 +35,16 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import signal
-from scipy.stats import chi2
 
 from dsp import _engine
 from dsp._grouping import Grouper
 from dsp._ring import Ring
+from dsp._startup import (
+    initial_noise,
+    spike_threshold_scale,
+    warm_start,
+    zero_phase_filter,
+)
 from dsp._types import Burst, Chunk
 from dsp.config import DetectorConfig
 from dsp.filters import (
@@ -58,6 +62,9 @@ __all__ = ["Pipeline", "detect_bursts"]
 # Offline calls are cut into runs of this many blocks so the kernel's event
 # buffers stay small (a few MB) whatever the input length.
 _SEGMENT_BLOCKS = 128
+
+
+_DEFAULT_CONFIG = DetectorConfig()
 
 
 class Pipeline:
@@ -87,7 +94,7 @@ class Pipeline:
         channels: Sequence[str],
         *,
         mains_hz: float | None | str = "auto",
-        config: DetectorConfig = DetectorConfig(),
+        config: DetectorConfig = _DEFAULT_CONFIG,
         zero_phase: bool = False,
     ) -> None:
         fs = float(fs)
@@ -114,9 +121,9 @@ class Pipeline:
         n_ch = len(self.channels)
         self._bp = design_bandpass(fs, cfg.band_low_hz, cfg.band_high_hz, int(cfg.band_order))
         self.band = (cfg.band_low_hz, min(cfg.band_high_hz, 0.45 * fs))
-        self.block_n = bn = max(4, int(round(fs * cfg.block_s)))
-        w = max(3, int(round(fs * cfg.spike_window_s)))
-        n_env = max(2, int(round(cfg.sustained_window_s * fs / bn)))
+        self.block_n = bn = max(4, round(fs * cfg.block_s))
+        w = max(3, round(fs * cfg.spike_window_s))
+        n_env = max(2, round(cfg.sustained_window_s * fs / bn))
         self._w, self._n_env = w, n_env
         self._ip = np.array(
             [cfg.clip_run, round(cfg.sustained_merge_s * fs), round(cfg.sustained_min_s * fs),
@@ -124,7 +131,7 @@ class Pipeline:
             dtype=np.int64,
         )
         fp = np.zeros(_engine.N_FP)
-        scale = _spike_threshold_scale(cfg.spike_on_snr, w)
+        scale = spike_threshold_scale(cfg.spike_on_snr, w)
         fp[_engine.F_SPIKE_ON] = cfg.spike_on_snr * scale
         fp[_engine.F_SPIKE_OFF] = cfg.spike_off_snr * scale
         fp[_engine.F_SPIKE_PEAK] = cfg.spike_peak_snr
@@ -141,7 +148,7 @@ class Pipeline:
         self._fp = fp
         n_init = bn * math.ceil(cfg.noise_init_s * fs / bn)
         if mains_hz == "auto":
-            n_init = max(n_init, int(round(cfg.mains_detect_s * fs)))
+            n_init = max(n_init, round(cfg.mains_detect_s * fs))
         self._n_init = max(n_init, bn)
         self._pre: list[np.ndarray] = []
         self._pre_n = 0
@@ -298,7 +305,7 @@ class Pipeline:
         self._pre = []
         cfg = self.config
         if self._mains_arg == "auto":
-            n_det = int(round(cfg.mains_detect_s * self.fs))
+            n_det = round(cfg.mains_detect_s * self.fs)
             self.mains_hz, self.mains_lines = detect_mains(x[:n_det], self.fs, ratio=cfg.mains_line_ratio)
         elif self.mains_hz is not None:
             self.mains_lines = mains_lines(self.mains_hz, self.fs)
@@ -308,11 +315,11 @@ class Pipeline:
         if comb.shape[0] and not self.zero_phase:
             self._warm_comb(x, comb)
         if self.zero_phase:
-            y = _zero_phase_filter(x, self._sos)
+            y = zero_phase_filter(x, self._sos)
         else:
             y, _ = sos_filter(x, self._sos, self._fstate)
         # One mains period (or one block without mains) for the motion guard's level.
-        n_box = int(round(self.fs / self.mains_hz)) if self.mains_hz else self.block_n
+        n_box = round(self.fs / self.mains_hz) if self.mains_hz else self.block_n
         self._es = _engine.init_engine_state(
             self.n_channels, self._w, self._n_env, self._initial_noise(x, y), max(1, n_box)
         )
@@ -320,46 +327,10 @@ class Pipeline:
         self._run(x, y)
 
     def _warm_comb(self, x: np.ndarray, comb: np.ndarray) -> None:
-        """Start the filter in its steady state for the mains already present.
-
-        ``sosfilt_zi`` is a steady state for DC only, so a 200 µV mains line
-        would ring through the band-pass and the notches (for ~Q/(pi*f) s)
-        and look like a burst. Mains has a whole number of periods in 1 s, so
-        the state after filtering the first 1-2 s is the right state at
-        sample 0 for the periodic part; the DC part is moved from the level
-        at the end of that span to the level at the start (linearity; levels
-        are 0.1 s means, a whole number of mains periods).
-        """
-        n1 = int(round(self.fs))
-        if abs(self.fs - n1) > 1e-9 or x.shape[0] < n1:
-            return
-        n = 2 * n1 if x.shape[0] >= 2 * n1 else n1
-        m = max(1, int(round(0.1 * self.fs)))
-        for c in range(self.n_channels):
-            seg = np.ascontiguousarray(x[:n, c : c + 1])
-            if not np.isfinite(seg).all():
-                continue
-            st = init_filter_state(self._sos, 1)
-            sos_filter(seg, self._sos, st)
-            shift = float(seg[:m, 0].astype(np.float64).mean() - seg[n - m :, 0].astype(np.float64).mean())
-            self._fstate.zi[:, :, c] = st.zi[:, :, 0] + self._fstate.zi_unit * shift
-            self._fstate.pending[c] = False
+        warm_start(self._fstate, self._sos, x, self.fs)
 
     def _initial_noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Median block RMS over the first ``noise_init_s`` (valid blocks only), µV."""
-        bn = self.block_n
-        n_b = max(1, min(x.shape[0], int(round(self.config.noise_init_s * self.fs))) // bn)
-        xb = x[: n_b * bn].reshape(n_b, bn, -1) if x.shape[0] >= bn else x[None]
-        yb = y[: n_b * bn].reshape(n_b, bn, -1) if y.shape[0] >= bn else y[None]
-        with np.errstate(invalid="ignore"):
-            ok = np.isfinite(xb).all(axis=1) & (np.ptp(xb, axis=1) > self.config.flat_ptp_uv)
-            rms = np.sqrt(np.mean(yb.astype(np.float64) ** 2, axis=1))
-        rms = np.where(ok, rms, np.nan)
-        noise = np.full(self.n_channels, self.config.noise_min_uv)
-        for c in range(self.n_channels):
-            if ok[:, c].any():
-                noise[c] = max(float(np.nanmedian(rms[:, c])), self.config.noise_min_uv)
-        return noise
+        return initial_noise(x, y, self.fs, self.block_n, self.config)
 
     def _run(self, raw: np.ndarray, y: np.ndarray) -> None:
         if self._tail_raw.shape[0]:
@@ -393,45 +364,6 @@ class Pipeline:
         self._grouper.collect(out)
         # Finalise now, while the sample rings still hold these bursts.
         self._out += self._grouper.finalize(self._done)
-
-
-def _spike_threshold_scale(on_snr: float, w: int) -> float:
-    """Factor applied to the spike thresholds for a ``w``-sample window.
-
-    ``DetectorConfig.spike_on_snr`` is stated for the 8-sample window used at
-    1 kHz. The mean of ``w`` squared Gaussian samples is chi-square with ``w``
-    degrees of freedom over ``w``, so a 3-sample window (200-250 Hz) crosses a
-    given level far more often; the threshold is raised to keep the same
-    per-sample false-alarm probability (2.4 at w=8 -> 3.35 at w=3).
-    """
-    if on_snr <= 0:
-        return 1.0
-    p = chi2.sf(on_snr**2 * _REF_WINDOW, _REF_WINDOW)
-    if not p > 0:
-        return 1.0
-    return float(np.sqrt(chi2.isf(p, w) / w) / on_snr)
-
-
-_REF_WINDOW = 8
-
-
-def _zero_phase_filter(x: np.ndarray, sos: np.ndarray) -> np.ndarray:
-    """Forward-backward ``sos`` filter of a whole array; lost samples are held
-    at the last finite value for filtering and give 0 output."""
-    x64 = np.asarray(x, dtype=np.float64)
-    finite = np.isfinite(x64)
-    if not finite.all():
-        idx = np.where(finite, np.arange(x64.shape[0])[:, None], 0)
-        np.maximum.accumulate(idx, axis=0, out=idx)
-        filled = np.take_along_axis(np.where(finite, x64, 0.0), idx, axis=0)
-        x64 = np.where(finite | (np.cumsum(finite, axis=0) > 0), filled, 0.0)
-    padlen = min(3 * (2 * sos.shape[0] + 1), x64.shape[0] - 1)
-    if padlen < 1:
-        y = np.zeros_like(x64)
-    else:
-        y = signal.sosfiltfilt(sos, x64, axis=0, padlen=padlen)
-    y[~finite] = 0.0
-    return y.astype(np.float32)
 
 
 def detect_bursts(

@@ -24,7 +24,7 @@ def noise(n: int, n_ch: int, sigma: float = 5.0, seed: int = 0, dc: float | None
 def add_spike(x: np.ndarray, fs: float, t_s: float, ch: int, peak_uv: float, lam_s: float = 0.0025) -> float:
     """Add an HR1 spike starting at ``t_s``; return the time of its centre, s."""
     s = hr1(fs, lam_s, peak_uv)
-    k = int(round(t_s * fs))
+    k = round(t_s * fs)
     x[k : k + s.size, ch] += s
     return (k + s.size / 2) / fs
 
@@ -32,11 +32,11 @@ def add_spike(x: np.ndarray, fs: float, t_s: float, ch: int, peak_uv: float, lam
 def add_sustained(x: np.ndarray, fs: float, t0_s: float, t1_s: float, ch: int, rms_uv: float, seed: int = 1) -> None:
     """Add band-limited Gaussian 'interference pattern' activity between t0 and t1."""
     rng = np.random.default_rng(seed)
-    a, b = int(round(t0_s * fs)), int(round(t1_s * fs))
+    a, b = round(t0_s * fs), round(t1_s * fs)
     x[a:b, ch] += rng.normal(0.0, rms_uv, b - a).astype(np.float32)
 
 
 def burst_key(b) -> tuple:
     """A comparable, NaN-safe fingerprint of a Burst (features included)."""
-    feats = tuple(sorted((k, "nan" if v != v else round(float(v), 9)) for k, v in b.features.items()))
+    feats = tuple(sorted((k, "nan" if np.isnan(v) else round(float(v), 9)) for k, v in b.features.items()))
     return (b.kind, b.artifact, b.channels, round(b.onset_s, 9), round(b.offset_s, 9), round(b.peak_uv, 6), feats)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from dsp_synth import add_spike, add_sustained, noise
 
-from dsp import design_bandpass, init_filter_state, sos_filter
-from dsp import _engine
+from dsp import _engine, design_bandpass, init_filter_state, sos_filter
 from dsp._reference import block_stats_reference, spike_runs_reference
+from dsp._startup import spike_threshold_scale as _spike_threshold_scale
 from dsp.features import lobe_count
-from dsp.pipeline import Pipeline, _spike_threshold_scale
+from dsp.pipeline import Pipeline
 
 FS = 1000.0
 
@@ -19,7 +21,7 @@ def _run(raw, y, pipe, splits):
     outs = []
     bn = pipe.block_n
     edges = [0, *splits, raw.shape[0] // bn]
-    for b0, b1 in zip(edges[:-1], edges[1:]):
+    for b0, b1 in itertools.pairwise(edges):
         r = np.ascontiguousarray(raw[b0 * bn : b1 * bn])
         yy = np.ascontiguousarray(y[b0 * bn : b1 * bn])
         out = _engine.alloc_output(b1 - b0, bn, raw.shape[1])

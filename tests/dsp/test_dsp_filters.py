@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
-from dsp import design_bandpass, design_mains_comb, detect_mains, init_filter_state, mains_lines, sos_filter
+from dsp import (
+    design_bandpass,
+    design_mains_comb,
+    detect_mains,
+    init_filter_state,
+    mains_lines,
+    sos_filter,
+)
 from dsp.filters import sos_filter_reference
 
 FS = 1000.0

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from dsp_synth import add_spike, add_sustained, noise
+from dsp_synth import add_spike, noise
 
 from dsp import Chunk, Pipeline, detect_bursts
 
@@ -42,7 +42,7 @@ def test_lost_samples_from_packet_counters_keep_the_time_axis():
     out += pipe.process(Chunk(x[3050:], FS, 3.05, ("a",), lost=50)) + pipe.flush()
     drop = _art(out, "dropout")
     assert len(drop) == 1 and drop[0].onset_s == pytest.approx(3.0) and drop[0].duration_s == pytest.approx(0.05)
-    spike = [b for b in out if b.kind == "spike"][0]
+    spike = next(b for b in out if b.kind == "spike")
     assert spike.onset_s <= t_spike <= spike.offset_s
 
 

@@ -114,7 +114,7 @@ def test_any_chunking_gives_exactly_the_same_bursts(scene, sizes):
 
 
 def test_live_chunks_return_bursts_soon_after_they_end(scene):
-    x, truth = scene
+    x, _ = scene
     pipe = Pipeline(FS, CH, mains_hz=None)
     seen_at = {}
     for i in range(0, x.shape[0], 10):
