@@ -1,7 +1,7 @@
 """Noise and artefact generators at the electrode (science.md §3.3).
 
-Every generator adds into a float64 track shaped (n_int, n_channels) at
-``F_INT`` in µV and returns the ground truth of the events it made as
+Every generator adds its component to a ``Track`` (rendered later, block by
+block, at ``F_INT`` in µV) and returns the ground truth of the events it made as
 ``Pending`` records (their amplitudes after the device are filled in later).
 """
 
@@ -13,6 +13,7 @@ import numpy as np
 from scipy import signal
 
 from firmware_bridge._devices import F_INT
+from firmware_bridge._track import Track, _MainsLayer, _NoiseLayer
 
 # Paul Kellet's / J. O. Smith's 3-pole approximation of a 1/f ("pink") filter.
 _PINK_B = np.array([0.049922035, -0.095993537, 0.050612699, -0.004408786])
@@ -45,53 +46,35 @@ def _band_power_per_unit_variance(b: np.ndarray, a: np.ndarray, lo: float = 20.0
     return float(np.trapezoid(np.abs(h) ** 2, f) * 2.0 / F_INT)
 
 
-def add_noise(track: np.ndarray, band_rms_uv: np.ndarray, rng: np.random.Generator) -> None:
+def add_noise(track: Track, band_rms_uv: np.ndarray, rng: np.random.Generator) -> None:
     """White + 1/f electrode noise with the given RMS in 20-450 Hz per channel (§3.3, §1.5).
 
     The 1/f part equals 4x the white power at 20 Hz ([A]: a corner near 80 Hz), and each
     channel's level wanders ±30 % over minutes (§3.3 "slowly varying ±30 %").
     """
-    n, n_ch = track.shape
     h20 = np.abs(signal.freqz(_PINK_B, _PINK_A, worN=[20.0], fs=F_INT)[1][0])
     c_pink = 2.0 / h20
     white_band = 430.0 * 2.0 / F_INT
     pink_band = c_pink**2 * _band_power_per_unit_variance(_PINK_B, _PINK_A)
     unit_rms = np.sqrt(white_band + pink_band)
-    # The ±30 % wander is slow (< 0.02 Hz): compute it on a 10 Hz grid and hold.
-    hold = int(F_INT // 10)
-    t_coarse = np.arange(-(-n // hold)) / 10.0
-    for ch in range(n_ch):
-        x = rng.standard_normal(n)
-        x += c_pink * signal.lfilter(_PINK_B, _PINK_A, rng.standard_normal(n))
-        f1, f2 = rng.uniform(0.002, 0.02, 2)
-        p1, p2 = rng.uniform(0, 2 * np.pi, 2)
-        wander = 1.0 + 0.15 * (np.sin(2 * np.pi * f1 * t_coarse + p1) + np.sin(2 * np.pi * f2 * t_coarse + p2))
-        x *= np.repeat(wander * (band_rms_uv[ch] / unit_rms), hold)[:n]
-        track[:, ch] += x
+    track.add_layer(_NoiseLayer(np.asarray(band_rms_uv) / unit_rms, c_pink, _PINK_B, _PINK_A, rng))
 
 
-def add_mains(track: np.ndarray, mains_hz: float, amp_uv: float, rng: np.random.Generator) -> None:
+def add_mains(track: Track, mains_hz: float, amp_uv: float, rng: np.random.Generator) -> None:
     """Powerline at ``mains_hz`` with harmonics 2-5 at -10 to -30 dB and a 0.1 Hz amplitude drift (§3.3).
 
     Added before the device model, so the device's sampling aliases the
     harmonics exactly as on the board (§1.6).
     """
-    n, n_ch = track.shape
     if amp_uv <= 0:
         return
-    t = np.arange(n) / F_INT
-    gains = rng.uniform(0.5, 1.0, n_ch)  # bipolar pairs pick up different fractions of the common mode
-    wave = np.zeros(n)
-    for k in range(1, 6):
-        level = 1.0 if k == 1 else 10 ** (-rng.uniform(10, 30) / 20)
-        wave += level * np.sin((2 * np.pi * k * mains_hz) * t + rng.uniform(0, 2 * np.pi))
-    # 0.1 Hz amplitude drift (±20 %); computed exactly, a held drift would add spurious lines.
-    wave *= amp_uv * (1.0 + 0.2 * np.sin(2 * np.pi * 0.1 * t + rng.uniform(0, 2 * np.pi)))
-    for ch in range(n_ch):
-        track[:, ch] += gains[ch] * wave
+    gains = rng.uniform(0.5, 1.0, track.n_channels)  # bipolar pairs pick up different fractions of the common mode
+    levels = [1.0] + [10 ** (-rng.uniform(10, 30) / 20) for _ in range(4)]
+    phases = rng.uniform(0, 2 * np.pi, 5)
+    track.add_layer(_MainsLayer(mains_hz, amp_uv, levels, phases, rng.uniform(0, 2 * np.pi), gains))
 
 
-def add_motion(track: np.ndarray, times_s: list[float], amp_uv: tuple[float, float],
+def add_motion(track: Track, times_s: list[float], amp_uv: tuple[float, float],
                rng: np.random.Generator) -> list[Pending]:
     """Low-frequency motion artefacts at the given times (§1.6, §3.3).
 
@@ -119,17 +102,17 @@ def add_motion(track: np.ndarray, times_s: list[float], amp_uv: tuple[float, flo
         i0 = int(t0 * F_INT)
         for ch in hit:
             lag = int(rng.uniform(0, 0.02) * F_INT)
-            j0 = i0 + lag
-            j1 = min(n, j0 + base.size)
-            if j0 < n:
-                track[j0:j1, ch] += rng.uniform(0.5, 1.0) * base[: j1 - j0]
+            gains = np.zeros(n_ch)
+            gains[ch] = rng.uniform(0.5, 1.0)
+            if i0 + lag < n:
+                track.add_wave(i0 + lag, base[: n - i0 - lag], gains)
         if i0 < n:
             events.append(Pending("artifact", "motion", t0, min(t0 + length + 0.02, n / F_INT), "artifact",
                                   channels=tuple(int(c) for c in hit)))
     return events
 
 
-def add_pops(track: np.ndarray, rate_per_hour: float, rng: np.random.Generator) -> list[Pending]:
+def add_pops(track: Track, rate_per_hour: float, rng: np.random.Generator) -> list[Pending]:
     """Electrode pops: one channel, a 0.1-10 mV step then exponential return, τ 50-2000 ms (§3.3, [R60, R61])."""
     n, n_ch = track.shape
     duration = n / F_INT
@@ -146,7 +129,9 @@ def add_pops(track: np.ndarray, rate_per_hour: float, rng: np.random.Generator) 
             if rng.random() < 0.5:  # a short spike riding on the step
                 width = rng.uniform(0.001, 0.005)
                 wave += 0.5 * step * np.exp(-0.5 * ((tt - width) / (width / 3)) ** 2)
-            track[i0:i1, ch] += wave
+            gains = np.zeros(n_ch)
+            gains[ch] = 1.0
+            track.add_wave(i0, wave, gains)
             # Extent: until the step has decayed to 5 % (3 τ).
             events.append(Pending("artifact", "pop", t0, min(t0 + 3 * tau, duration), "artifact", t_peak_s=t0,
                                   channels=(ch,), features={"step_uv": step, "tau_s": tau}))
@@ -163,7 +148,7 @@ def ecg_template(t_s: np.ndarray) -> np.ndarray:
     return out
 
 
-def add_ecg(track: np.ndarray, hr_bpm: float, sdnn_ms: float, amp_uv: float,
+def add_ecg(track: Track, hr_bpm: float, sdnn_ms: float, amp_uv: float,
             rng: np.random.Generator) -> list[Pending]:
     """ECG beats at ``hr_bpm`` with RR jitter ``sdnn_ms``, same shape on every channel (gains 0.3-1, §3.3)."""
     n, n_ch = track.shape
@@ -178,7 +163,7 @@ def add_ecg(track: np.ndarray, hr_bpm: float, sdnn_ms: float, amp_uv: float,
         i0 = int(round(t * F_INT)) + int(round(tt[0] * F_INT))
         j0, j1 = max(i0, 0), min(i0 + beat.size, n)
         if j1 > j0:
-            track[j0:j1] += beat[j0 - i0: j1 - i0, None] * gains[None, :]
+            track.add_wave(j0, beat[j0 - i0: j1 - i0], gains)
         if 0.05 <= t <= duration - 0.05:
             events.append(Pending("artifact", "ecg", t - 0.05, t + 0.05, "ecg", t_peak_s=t,
                                   channels=tuple(range(n_ch))))

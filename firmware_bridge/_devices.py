@@ -144,7 +144,7 @@ def analog_sos(dev: DeviceModel) -> list[np.ndarray]:
 
 
 def apply_linear(dev: DeviceModel, x: np.ndarray, n_out: int, jitter: np.ndarray | None = None) -> np.ndarray:
-    """Analog filters, decimation filter and sampling of one component.
+    """Analog filters, decimation filter and sampling of one whole component.
 
     Parameters
     ----------
@@ -160,23 +160,11 @@ def apply_linear(dev: DeviceModel, x: np.ndarray, n_out: int, jitter: np.ndarray
     -------
     ndarray of float64, shape (n_out, n_channels), µV
     """
-    y = np.asarray(x, dtype=np.float64)
-    for sos in analog_sos(dev):
-        y = signal.sosfilt(sos, y, axis=0)
-    step = dev.step
-    if jitter is not None and dev.jitter_frac > 0:
-        # Sample the analog signal at jittered instants (linear interpolation at F_INT).
-        pos = np.clip(np.arange(n_out) * step + jitter, 0, y.shape[0] - 1)
-        i0 = np.floor(pos).astype(np.int64)
-        i1 = np.minimum(i0 + 1, y.shape[0] - 1)
-        w = (pos - i0)[:, None]
-        return y[i0] * (1.0 - w) + y[i1] * w
-    kernel = _decimation_kernel(dev)
-    if len(kernel) == 1:
-        out = y[::step].copy()  # a copy: the caller reuses its buffer for the next component
-    else:
-        out = signal.upfirdn(kernel, y, up=1, down=step, axis=0)
-    out = out[:n_out]
+    from firmware_bridge._track import LinearChain  # the block-wise chain; one code path
+
+    x = np.asarray(x, dtype=np.float64)
+    n_int = min(x.shape[0], n_out * dev.step)
+    out = LinearChain(dev, x.shape[1], jitter).process(x[:n_int], 0)[:n_out]
     if out.shape[0] < n_out:
         out = np.vstack([out, np.zeros((n_out - out.shape[0], out.shape[1]))])
     return out

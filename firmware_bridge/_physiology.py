@@ -1,7 +1,7 @@
 """Physiological event generators: fasciculations, cramps, voluntary sets, background units.
 
-Each ``render_*`` function adds MUAP trains into an internal-rate track
-(float64, shape (n_int, n_channels), µV at ``F_INT``) and returns the events'
+Each ``render_*`` function adds MUAP trains to a ``Track`` (rendered later,
+block by block, at ``F_INT`` in µV) and returns the events'
 ground truth as ``Pending`` records. Parameters and their sources: science.md
 §3.2 (table "Physiological event parameters"), §1.1-§1.3.
 """
@@ -16,7 +16,6 @@ from firmware_bridge._artifacts import Pending
 from firmware_bridge._firing import (
     DT_CTRL,
     fp_train,
-    render_spikes,
     renewal_train,
     unit_rates,
 )
@@ -30,6 +29,7 @@ from firmware_bridge._muap import (
     render_template,
 )
 from firmware_bridge._scenario import draw, event_window
+from firmware_bridge._track import Track
 
 #: Cramp rate coding [A, fitted to R25]: 6 pps at recruitment (min 6.0 ± 0.8), 1 pps per
 #: excitation unit, caps drawn 18-26 pps (max 25.0 ± 8.0); mean lands near 14.5 pps.
@@ -90,7 +90,7 @@ def _templates_for(muscle: Muscle, electrodes: np.ndarray, units: np.ndarray, rn
 
 
 def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.ndarray, n_ctrl: int,
-                  rng: np.random.Generator, track: np.ndarray, bg_track: np.ndarray,
+                  rng: np.random.Generator, track: Track, bg_track: Track,
                   spikes_out: list | None = None) -> list[Pending]:
     """Involuntary multi-unit activity: ramp, wobbling plateau, optional stretch, slow fade (§1.2, §3.2).
 
@@ -157,7 +157,7 @@ def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.
             remap = {int(u): i for i, u in enumerate(used)}
             all_t = np.concatenate(times)
             all_u = np.array([remap[int(u)] for u in np.concatenate(units)], dtype=np.int64)
-            render_spikes(track, all_t, all_u, 1.0 + 0.05 * rng.standard_normal(all_t.size), tpl)
+            track.add_spikes(all_t, all_u, 1.0 + 0.05 * rng.standard_normal(all_t.size), tpl)
         if plan.prodrome > 0:  # low tonic EMG rising before the cramp (1-3 % MVC) [R35]
             pre = np.clip((t - (plan.start - plan.prodrome)) / plan.prodrome, 0, 1) * (t < plan.start)
             render_pool(muscle, electrodes, plan.prodrome_mvc * e_max * pre, 0.2, rng, bg_track)
@@ -175,7 +175,7 @@ def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.
 
 
 def render_pool(muscle: Muscle, electrodes: np.ndarray, excitation: np.ndarray, cv: float,
-                rng: np.random.Generator, track: np.ndarray, lam_scale: float = 1.0,
+                rng: np.random.Generator, track: Track, lam_scale: float = 1.0,
                 spikes_out: list | None = None) -> int:
     """Fuglevand rate-coded activity of a whole pool for an excitation profile (§1.3 [R38]).
 
@@ -196,12 +196,12 @@ def render_pool(muscle: Muscle, electrodes: np.ndarray, excitation: np.ndarray, 
         return 0
     tpl = _templates_for(muscle, electrodes, np.arange(len(times)), rng, lam_scale)
     all_t = np.concatenate(times)
-    render_spikes(track, all_t, np.concatenate(units), 1.0 + 0.05 * rng.standard_normal(all_t.size), tpl)
+    track.add_spikes(all_t, np.concatenate(units), 1.0 + 0.05 * rng.standard_normal(all_t.size), tpl)
     return len(times)
 
 
 def render_voluntary(items: list[dict], muscles: list[Muscle], electrodes: np.ndarray, n_ctrl: int,
-                     rng: np.random.Generator, track: np.ndarray) -> tuple[list[Pending], list[float]]:
+                     rng: np.random.Generator, track: Track) -> tuple[list[Pending], list[float]]:
     """Trapezoid efforts with antagonist co-contraction; returns events and motion-artefact times (§1.3, §3.2)."""
     names = [m.name for m in muscles]
     duration = n_ctrl * DT_CTRL
@@ -257,7 +257,7 @@ def _fp_unit_shape(rng: np.random.Generator, cfg: dict, r: np.ndarray, delay: np
 
 
 def render_fasciculations(cfg: dict | None, muscles: list[Muscle], electrodes: np.ndarray, n_ctrl: int,
-                          plans: list[CrampPlan], rng: np.random.Generator, track: np.ndarray) -> list[Pending]:
+                          plans: list[CrampPlan], rng: np.random.Generator, track: Track) -> list[Pending]:
     """Isolated MUAPs of a few units per muscle at Poisson times (§1.1, §3.2)."""
     if cfg is None:
         return []
@@ -296,13 +296,12 @@ def render_fasciculations(cfg: dict | None, muscles: list[Muscle], electrodes: n
                 ))
         if all_t:
             cat = np.concatenate(all_t)
-            render_spikes(track, cat, np.concatenate(all_u), 1.0 + 0.03 * rng.standard_normal(cat.size),
-                          np.stack(tpls))
+            track.add_spikes(cat, np.concatenate(all_u), 1.0 + 0.03 * rng.standard_normal(cat.size), np.stack(tpls))
     return events
 
 
 def render_background(n_units: int, muscles: list[Muscle], electrodes: np.ndarray, n_ctrl: int,
-                      rng: np.random.Generator, track: np.ndarray) -> None:
+                      rng: np.random.Generator, track: Track) -> None:
     """Continuous single units at ~6.3 Hz, CV 3.5 % [R42]: steady, must not read as fasciculations."""
     if n_units <= 0:
         return
@@ -315,7 +314,7 @@ def render_background(n_units: int, muscles: list[Muscle], electrodes: np.ndarra
         all_t.append(times)
         all_u.append(np.full(times.size, k))
     cat = np.concatenate(all_t)
-    render_spikes(track, cat, np.concatenate(all_u), np.ones(cat.size), tpl)
+    track.add_spikes(cat, np.concatenate(all_u), np.ones(cat.size), tpl)
 
 
 

@@ -2,10 +2,11 @@
 
 Generate high, then degrade (science.md §3.1): every component (electrode noise,
 fasciculations, cramps, voluntary activity, background units, ECG, other
-artefacts) is rendered at ``F_INT`` and passed through the device's linear chain
-on its own; the sum then goes through quantisation, rails and packet loss. Since
-the chain is linear up to that point, each event's amplitude after the device is
-read from its own component, and ``features["snr"]`` is that peak over the
+artefacts) is described as a ``Track``, rendered at ``F_INT`` in ~20 s blocks
+and passed through the device's linear chain on its own (state carried across
+blocks); the sum then goes through quantisation, rails and packet loss. Since
+the chain is linear up to that point, each event's amplitude after the device
+is read from its own component, and ``features["snr"]`` is that peak over the
 band-limited noise RMS (20 Hz to min(450, 0.45·fs), the detector's band).
 """
 
@@ -34,7 +35,6 @@ from firmware_bridge._devices import (
     F_INT,
     DeviceModel,
     apply_envelope,
-    apply_linear,
     apply_nonlinear,
     quantisation_rms,
     sample_jitter,
@@ -49,6 +49,7 @@ from firmware_bridge._physiology import (
     render_voluntary,
 )
 from firmware_bridge._scenario import NOISE_BY_ELECTRODE, draw, load_scenario
+from firmware_bridge._track import Track, render_through
 
 _TRACKS = ("noise", "fasciculation", "cramp", "voluntary", "background", "ecg", "artifact")
 
@@ -163,45 +164,26 @@ def simulate(scenario: str | os.PathLike, device: str = "cyton_250", duration_s:
     muscles = [make_muscle(m["name"], m["x_mm"], m["y_mm"], m["depth_mm"], int(m["n_units"]), r_anat)
                for m in cfg["muscle"]]
 
-    out_tracks: dict[str, np.ndarray] = {}
-    jitter = sample_jitter(dev, n_out, r_dev)
+    tracks = {name: Track(n_int, n_ch) for name in _TRACKS}
     pending: list[Pending] = []
 
-    def finish(name: str, x: np.ndarray) -> None:
-        out_tracks[name] = apply_linear(dev, x, n_out, jitter=jitter)
-
     noise_range = sc["noise_uv"] if sc["noise_uv"] is not None else NOISE_BY_ELECTRODE[sc["electrode"]]
-    x = np.zeros((n_int, n_ch))
-    add_noise(x, np.array([draw(noise_range, r_noise, "noise_uv") for _ in range(n_ch)]), r_noise)
-    finish("noise", x)
-
+    add_noise(tracks["noise"], np.array([draw(noise_range, r_noise, "noise_uv") for _ in range(n_ch)]), r_noise)
     plans = plan_cramps(cfg["cramp"], muscles, duration, r_cramp)
-    x[:] = 0.0
-    pending += render_fasciculations(cfg["fasciculation"], muscles, electrodes, n_ctrl, plans, r_fp, x)
-    finish("fasciculation", x)
-    x[:] = 0.0
-    bg = np.zeros_like(x) if any(p.prodrome > 0 for p in plans) else x
-    pending += render_cramps(plans, muscles, electrodes, n_ctrl, r_cramp, x, bg)
-    finish("cramp", x)
-    x[:] = 0.0
-    vol_events, motion_times = render_voluntary(cfg["voluntary"], muscles, electrodes, n_ctrl, r_vol, x)
+    pending += render_fasciculations(cfg["fasciculation"], muscles, electrodes, n_ctrl, plans, r_fp,
+                                     tracks["fasciculation"])
+    pending += render_cramps(plans, muscles, electrodes, n_ctrl, r_cramp, tracks["cramp"], tracks["background"])
+    vol_events, motion_times = render_voluntary(cfg["voluntary"], muscles, electrodes, n_ctrl, r_vol,
+                                                tracks["voluntary"])
     pending += vol_events
-    finish("voluntary", x)
-    if bg is x:
-        x[:] = 0.0
     render_background(int((cfg["background"] or {}).get("continuous_units", 0)), muscles, electrodes, n_ctrl,
-                      r_bg, bg)
-    finish("background", bg)
-    del bg
-    x[:] = 0.0
+                      r_bg, tracks["background"])
     if cfg["ecg"] is not None:
         e = cfg["ecg"]
-        pending += add_ecg(x, draw(e["hr_bpm"], r_ecg), draw(e["sdnn_ms"], r_ecg), draw(e["amp_uv"], r_ecg, "amp_uv"),
-                           r_ecg)
-    finish("ecg", x)
-    x[:] = 0.0
+        pending += add_ecg(tracks["ecg"], draw(e["hr_bpm"], r_ecg), draw(e["sdnn_ms"], r_ecg),
+                           draw(e["amp_uv"], r_ecg, "amp_uv"), r_ecg)
     mains_uv = draw(sc["mains_uv"], r_art, "mains_uv")
-    add_mains(x, float(sc["mains_hz"]), mains_uv, r_art)
+    add_mains(tracks["artifact"], float(sc["mains_hz"]), mains_uv, r_art)
     if cfg["motion"] is not None:
         mo = cfg["motion"]
         k = r_art.poisson(float(mo["rate_per_min"]) * duration / 60.0)
@@ -209,15 +191,18 @@ def simulate(scenario: str | os.PathLike, device: str = "cyton_250", duration_s:
         amp = tuple(float(v) for v in mo["amp_uv"]) if isinstance(mo["amp_uv"], list) else (mo["amp_uv"],) * 2
     else:
         amp = (50.0, 5000.0)
-    pending += add_motion(x, motion_times, amp, r_art)
+    pending += add_motion(tracks["artifact"], motion_times, amp, r_art)
     if cfg["pops"] is not None:
-        pending += add_pops(x, float(cfg["pops"]["rate_per_hour"]), r_art)
-    finish("artifact", x)
-    del x
+        pending += add_pops(tracks["artifact"], float(cfg["pops"]["rate_per_hour"]), r_art)
+
+    # Render each component block by block through the device's linear chain (bounded memory).
+    jitter = sample_jitter(dev, n_out, r_dev)
+    out_tracks = {name: render_through(dev, tracks[name], n_out, jitter) for name in _TRACKS}
+    del tracks
 
     total = np.zeros((n_out, n_ch))
     for name in _TRACKS:
-        total += out_tracks[name]
+        total += out_tracks[name]  # float32 components, summed in float64
     total = apply_envelope(dev, total)
     if cfg["leadoff"] is not None and np.isfinite(dev.rail_hi_uv):
         for ch, t0, t1 in leadoff_episodes(duration, float(cfg["leadoff"]["rate_per_hour"]), n_ch, r_dev):

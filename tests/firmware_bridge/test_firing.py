@@ -7,9 +7,11 @@ import pytest
 
 from firmware_bridge import F_INT
 from firmware_bridge._firing import DT_CTRL, drop_refractory, render_spikes, renewal_train
+from firmware_bridge._track import Track
 
 
-def test_render_spikes_equals_a_numpy_convolution():
+@pytest.mark.parametrize("split", [None, 777, 2001])
+def test_render_spikes_equals_a_numpy_convolution(split):
     rng = np.random.default_rng(0)
     n_int, n_ch, n_units, n_taps = 4000, 3, 4, 41
     templates = rng.standard_normal((n_units, n_ch, n_taps))
@@ -17,8 +19,13 @@ def test_render_spikes_equals_a_numpy_convolution():
     times[0] = 1 / F_INT  # partly before the start: clipped, not wrapped
     units = rng.integers(0, n_units, times.size)
     amps = rng.uniform(0.5, 1.5, times.size)
-    out = np.zeros((n_int, n_ch))
-    render_spikes(out, times, units, amps, templates)
+    if split is None:
+        out = np.zeros((n_int, n_ch))
+        render_spikes(out, times, units, amps, templates)
+    else:  # block-wise rendering with a Track: any split gives the whole
+        track = Track(n_int, n_ch)
+        track.add_spikes(times, units, amps, templates)
+        out = np.vstack([track.render(0, split), track.render(split, n_int - split)])
     ref = np.zeros((n_int + 2 * n_taps, n_ch))
     half = n_taps // 2
     for u in range(n_units):
@@ -51,3 +58,22 @@ def test_renewal_train_is_silent_where_the_rate_is_zero():
 def test_drop_refractory_keeps_spacing_from_the_last_kept_spike():
     t = np.array([0.0, 0.05, 0.09, 0.12, 0.30])
     assert drop_refractory(t, 0.1).tolist() == [0.0, 0.12, 0.30]
+
+
+@pytest.mark.parametrize("device", ["cyton_250", "myo_200", "cyton_daisy_125", "myoware_arduino_1000"])
+def test_device_chain_in_blocks_equals_the_whole(device):
+    from firmware_bridge import DEVICES
+    from firmware_bridge._devices import sample_jitter
+    from firmware_bridge._track import LinearChain
+
+    dev = DEVICES[device]
+    rng = np.random.default_rng(5)
+    n_out = 300
+    x = rng.standard_normal((n_out * dev.step, 2)) * 10
+    jitter = sample_jitter(dev, n_out, rng)
+    whole = LinearChain(dev, 2, jitter).process(x, 0)
+    chain = LinearChain(dev, 2, jitter)
+    cut = 97 * dev.step
+    parts = np.vstack([chain.process(x[:cut], 0), chain.process(x[cut:], cut)])
+    np.testing.assert_allclose(parts, whole, atol=1e-9)
+

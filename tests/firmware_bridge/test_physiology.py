@@ -10,6 +10,7 @@ from firmware_bridge import F_INT, load_scenario, simulate
 from firmware_bridge._firing import DT_CTRL, fp_train
 from firmware_bridge._muap import make_muscle
 from firmware_bridge._physiology import _fp_unit_shape, plan_cramps, render_cramps, render_pool
+from firmware_bridge._track import Track
 
 
 def test_fasciculation_potentials_last_8_to_25_ms():
@@ -81,7 +82,7 @@ def _cramp_units(seed: int, cv: float = 0.36, fast_units: float = 0.0):
     electrodes = np.array([[75.0, 10.0], [75.0, 30.0]])
     duration = 28.0
     plans = plan_cramps([item], muscles, duration, rng)
-    track = np.zeros((int(duration * F_INT), 2))
+    track = Track(int(duration * F_INT), 2)
     spikes: list = []
     (event,) = render_cramps(plans, muscles, electrodes, int(duration / DT_CTRL), rng, track, track, spikes)
     a, b = event.features["plateau_start_s"], event.features["plateau_end_s"]
@@ -91,7 +92,7 @@ def _cramp_units(seed: int, cv: float = 0.36, fast_units: float = 0.0):
         isi = isi[isi < 0.25]  # while the unit is active (the region drifts)
         if isi.size >= 10:
             stats.append((1.0 / isi.mean(), isi.std() / isi.mean(), np.mean(isi < 0.010)))
-    return np.array(stats), track
+    return np.array(stats), track.render()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -122,13 +123,14 @@ def test_voluntary_firing_is_regular():
     n_ctrl = int(10 / DT_CTRL)
     exc = np.full(n_ctrl, 0.4 * muscle.e_max)
     spikes: list = []
-    track = np.zeros((int(10 * F_INT), 2))
+    track = Track(int(10 * F_INT), 2)
     n = render_pool(muscle, np.array([[50.0, 10.0], [50.0, 30.0]]), exc, 0.15, rng, track, spikes_out=spikes)
     assert n > 60
     cvs = [np.diff(t).std() / np.diff(t).mean() for _, t in spikes if t.size > 20]
     rates = [t.size / 10.0 for _, t in spikes]
     assert 0.1 <= np.median(cvs) <= 0.2
     assert 7.0 <= min(rates) and max(rates) <= 36.0
+    assert track.render().std() > 5.0  # 40 % MVC is clearly visible at the electrodes
 
 
 def _median_frequency(x: np.ndarray, fs: float) -> float:
