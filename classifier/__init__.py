@@ -7,7 +7,7 @@ evidence in words; ``summarize_session`` condenses a session's events into a
 (science.md §3.6) into an ``EvalResult``.
 """
 
-from classifier.classify import Classifier, classify
+from classifier._classify import Classifier, classify
 from classifier.scoring import EvalResult, score_events
 from classifier.session import summarize_session
 

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from classifier.classify import classify
+from classifier._classify import classify
 from classifier.scoring import EvalResult, score_events
 from dsp import Burst, Chunk, Event
 

@@ -32,11 +32,14 @@ def test_isolated_spike_is_a_fasciculation_with_evidence_and_features():
     assert ev.features["width_s"] == pytest.approx(0.006)
 
 
-def test_low_snr_spike_gets_lower_confidence():
-    (weak,) = run([spike(5.0, peak_snr=3.5)])
+def test_low_snr_spike_gets_lower_confidence_and_faint_ones_no_event():
+    (weak,) = run([spike(5.0, peak_snr=5.5)])
     (strong,) = run([spike(5.0, peak_snr=20.0)])
     assert weak.trial_type == "fasciculation"
-    assert weak.confidence < 0.6 < strong.confidence
+    assert weak.confidence < 0.7 < strong.confidence
+    clf = Classifier(1000.0, CH)
+    assert clf.feed([spike(5.0, peak_snr=3.5)]) + clf.flush() == []
+    assert clf.n_absorbed == 1
 
 
 def test_regular_train_is_ecg_but_poisson_like_spikes_are_not():
@@ -75,13 +78,72 @@ def test_pop_single_channel_step_and_motion_on_many_channels():
     assert "4 channels" in motion.evidence
 
 
-def test_spike_inside_a_guard_flagged_artifact_is_that_artifact():
+def test_spike_inside_a_guard_flagged_artifact_is_part_of_it():
     guard = Burst(("calf_1",), 2.9, 3.5, 5000.0, "artifact", artifact="clipping")
-    events = run([spike(3.0), guard])
-    kinds = sorted((e.trial_type, e.subtype) for e in events)
-    assert kinds == [("artifact", "clipping"), ("artifact", "clipping")]
-    guard_ev = next(e for e in events if e.onset_s == 2.9)
-    assert "limit" in guard_ev.evidence
+    clf = Classifier(1000.0, CH)
+    (ev,) = clf.feed([spike(3.0), guard]) + clf.flush()
+    assert (ev.trial_type, ev.subtype, ev.onset_s) == ("artifact", "clipping", 2.9)
+    assert "limit" in ev.evidence and clf.n_absorbed == 1
+    # On another channel the spike is a twitch of its own.
+    assert len(run([spike(3.0, ch=("calf_3",)), guard])) == 2
+
+
+def test_ripples_and_split_groups_of_one_discharge_are_not_extra_twitches():
+    big = spike(5.0, ch=("calf_1", "calf_2"), peak=300.0)
+    ripples = [spike(5.0 + dt, ch=("calf_2",), peak=20.0) for dt in (-0.12, 0.05, 0.2)]
+    split = spike(5.008, ch=("calf_4",), peak=150.0)  # same discharge, other channels
+    later = spike(5.6, ch=("calf_2",), peak=20.0)  # outside the 250 ms ripple window
+    doublet = spike(5.04, ch=("calf_1",), peak=250.0)  # same size: a real second discharge
+    events = run([big, *ripples, split, later, doublet])
+    assert sorted(round(e.onset_s, 3) for e in events) == [5.0, 5.04, 5.6]
+    assert next(e for e in events if e.onset_s == 5.04).subtype == "doublet"
+
+
+def test_dense_spikes_and_spikes_inside_a_contraction_get_no_events():
+    rng = random.Random(7)
+    times = [10.0 + 0.25 * k + rng.uniform(-0.08, 0.08) for k in range(30)]  # ~4/s on one channel
+    dense = [spike(t, ch=("calf_3",), peak=rng.uniform(30, 120)) for t in times]
+    contraction = sustained(30.0, 33.0, ch=("calf_1",), fall_s=0.3, env_cv=0.3)
+    inside = spike(31.0, ch=("calf_2",))
+    events = run(dense + [contraction, inside])
+    # Only the train's first and last seconds, with fewer neighbours, stay twitches.
+    assert all(e.onset_s < 11.5 or e.onset_s > 15.5 for e in events if e.onset_s < 20)
+    assert [e.trial_type for e in events if e.onset_s > 20] == ["voluntary"]
+
+
+def test_busy_muscle_spikes_after_a_minute_of_activity_are_not_twitches():
+    # 45 spikes over 6 s on several channels after a minute at 300/min: a
+    # contraction in progress whose sustained burst dsp has not closed yet.
+    rng = random.Random(3)
+    times = sorted(rng.uniform(100.0, 113.0) for _ in range(120))
+    amps = [rng.uniform(30, 150) for _ in times]
+    busy = [spike(t, ch=(rng.choice(CH),), peak=a, prior_spike_rate=300.0) for t, a in zip(times, amps)]
+    events = run(busy)
+    assert not [e for e in events if 103.5 < e.onset_s < 109.5]  # only the edges, with fewer neighbours
+    assert len(events) < 40
+    calm = [Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, "spike", features={**b.features, "prior_spike_rate": 20.0})
+            for b in busy]
+    assert len(run(calm)) > 2 * len(events)
+
+
+def test_spiky_sustained_burst_is_a_twitch_cluster_or_dropped_when_its_spikes_are_reported():
+    cluster = sustained(50.0, 50.6, ch=("calf_2",), env_cv=1.3, lf_ratio=0.02)
+    (ev,) = run([cluster])
+    assert (ev.trial_type, ev.subtype) == ("fasciculation", "cluster") and ev.confidence <= 0.5
+    events = run([cluster, spike(50.2, ch=("calf_2",))])
+    assert [(e.trial_type, e.onset_s) for e in events] == [("fasciculation", 50.2)]
+
+
+def test_brief_slow_sustained_burst_is_motion_and_regular_ones_are_ecg():
+    (motion,) = run([sustained(5.0, 5.2, ch=CH, lf_ratio=6.0, env_cv=0.1)])
+    assert (motion.trial_type, motion.subtype) == ("artifact", "motion")
+    beats = []
+    for k in range(5):  # one heartbeat reaches dsp as a guard flag and a sustained burst
+        t = 20.0 + 0.9 * k
+        beats.append(Burst(CH, t, t + 0.05, 400.0, "artifact", artifact="motion", features={"t_peak_s": t + 0.02}))
+        beats.append(sustained(t + 0.01, t + 0.15, ch=CH[:3], peak=380.0, lf_ratio=9.0, t_peak_s=t + 0.02))
+    events = run(beats)
+    assert {e.subtype for e in events} == {"ecg"} and len(events) == 10
 
 
 def test_long_slow_fading_wobbly_activity_is_a_confident_cramp():
@@ -100,7 +162,7 @@ def test_quick_regular_contraction_with_motion_is_voluntary():
     motion = Burst(CH, 20.0, 20.6, 900.0, "artifact", artifact="motion")
     events = run([sustained(20.2, 26.0, ch=CH[:2], rise_s=0.4, fall_s=0.3, wobble=0.05, env_cv=0.12), motion])
     vol = next(e for e in events if e.trial_type != "artifact")
-    assert vol.trial_type == "voluntary" and vol.confidence > 0.9
+    assert vol.trial_type == "voluntary" and vol.confidence > 0.8
     assert "with movement" in vol.evidence
 
 
@@ -136,7 +198,7 @@ def _mixed_bursts(seed):
 def test_streaming_in_any_split_equals_classify(seed):
     bursts = _mixed_bursts(seed)
     offline = run(bursts)
-    assert len(offline) == len(bursts)
+    assert len(offline) > 60
     rng = random.Random(100 + seed)
     clf = Classifier(1000.0, CH)
     streamed = []

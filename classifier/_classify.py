@@ -12,6 +12,7 @@ Under that order any split of the input gives exactly the events of one
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 
@@ -20,8 +21,12 @@ from classifier._context import (
     DOUBLET_MIN_S,
     HOLD_S,
     RETAIN_S,
+    WINDOW_S,
+    absorbed_by,
+    beat_like,
+    contraction_like,
+    spikes_inside,
     ecg_train,
-    inside_artifact,
     motion_overlap,
     same_site,
 )
@@ -66,9 +71,13 @@ class Classifier:
             raise ValueError("Classifier: at least one channel name is required, got none")
         self._known = set(self.channels)
         self._pending: list[Burst] = []
-        self._history: list[Burst] = []  # every burst still inside some context window
+        self._history: list[Burst] = []  # bursts still inside some context window, by offset
+        self._history_off: list[float] = []
         self._recent_fp: list[tuple[float, Burst]] = []  # fasciculations of the last ~0.1 s
         self._clock = -math.inf  # latest offset seen, s
+        #: Spikes that were part of a contraction, an artefact or continuous
+        #: activity, so got no event of their own.
+        self.n_absorbed = 0
 
     def _check(self, burst: Burst) -> None:
         if not isinstance(burst, Burst):
@@ -98,7 +107,10 @@ class Classifier:
             self._check(b)
         if new:
             self._pending.extend(new)
-            self._history.extend(new)
+            for b in new:
+                k = bisect.bisect_right(self._history_off, b.offset_s)
+                self._history.insert(k, b)
+                self._history_off.insert(k, b.offset_s)
             self._clock = max(self._clock, max(b.offset_s for b in new))
         # Everything with an offset up to the clock has arrived, so a burst whose
         # context window ends before the clock can be decided now.
@@ -114,7 +126,7 @@ class Classifier:
         while n < len(self._pending) and ready(self._pending[n]):
             n += 1
         done, self._pending = self._pending[:n], self._pending[n:]
-        events = [self._decide(b) for b in done]
+        events = [e for e in (self._decide(b) for b in done) if e is not None]
         self._prune()
         return events
 
@@ -122,22 +134,39 @@ class Classifier:
         # Future bursts end at or after the clock and pending ones are still
         # undecided: nothing older than RETAIN_S before either is context.
         floor = min([self._clock] + [b.offset_s for b in self._pending]) - RETAIN_S
-        if self._history and self._history[0].offset_s < floor:
-            self._history = [b for b in self._history if b.offset_s >= floor]
+        k = bisect.bisect_left(self._history_off, floor)
+        if k:
+            del self._history[:k]
+            del self._history_off[:k]
 
-    def _context(self, burst: Burst) -> list[Burst]:
-        lo, hi = burst.offset_s - RETAIN_S, burst.offset_s + HOLD_S
-        return [b for b in self._history if lo <= b.offset_s <= hi]
+    def _context(self, burst: Burst, since_s: float) -> list[Burst]:
+        # Bursts ending in [since_s, offset + HOLD_S]: the window is explicit, so
+        # offline and streaming runs look at exactly the same neighbours.
+        lo = max(since_s, burst.offset_s - RETAIN_S)
+        i = bisect.bisect_left(self._history_off, lo)
+        j = bisect.bisect_right(self._history_off, burst.offset_s + HOLD_S)
+        return self._history[i:j]
 
-    def _decide(self, burst: Burst) -> Event:
+    def _decide(self, burst: Burst) -> Event | None:
         subtype_extra = ""
         extra_text = ""
+        # A beat partner, containing artefact or neighbouring spike ends after
+        # t_peak - WINDOW_S; an overlapping burst ends after the onset.
+        since = min(t_peak(burst) - WINDOW_S, burst.onset_s)
+        ctx = self._context(burst, since)
+        beats, rr = ecg_train(burst, ctx) if beat_like(burst) else (0, math.nan)
         if burst.kind == "artifact":
             d = decide_guard(burst)
+            if beats >= 3 and burst.artifact in ("motion", "pop"):
+                d = Decision("artifact", 0.75 if beats == 3 else 0.9,
+                             f"heartbeat (ECG): one of {beats} regular beats at {60 / rr:.0f} per minute "
+                             f"on {', '.join(burst.channels)}", "ecg")
         elif burst.kind == "spike":
-            ctx = self._context(burst)
-            beats, rr = ecg_train(burst, ctx)
-            d = decide_spike(burst, ecg_beats=beats, rr_s=rr, inside=inside_artifact(burst, ctx))
+            why = absorbed_by(burst, ctx)
+            if why:
+                self.n_absorbed += 1
+                return None
+            d = decide_spike(burst, ecg_beats=beats, rr_s=rr)
             if d.trial_type == "fasciculation":
                 t = t_peak(burst)
                 self._recent_fp = [(tp, b) for tp, b in self._recent_fp if t - tp <= DOUBLET_MAX_S]
@@ -149,7 +178,12 @@ class Classifier:
                     d = Decision(d.trial_type, d.confidence, d.evidence.replace(", no regular repetition", ""))
                 self._recent_fp.append((t, burst))
         else:
-            d = decide_sustained(burst, motion_overlap=motion_overlap(burst, self._context(burst)))
+            if not contraction_like(burst) and burst.features.get("lf_ratio", 0.0) < 1.0 and spikes_inside(burst, ctx):
+                # A cluster of twitches whose spikes dsp also reported: they
+                # are counted one by one, so the cluster adds nothing.
+                self.n_absorbed += 1
+                return None
+            d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr)
         features = dict(burst.features)
         features.setdefault("t_peak_s", t_peak(burst))
         return Event(
