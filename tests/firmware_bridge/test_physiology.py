@@ -168,3 +168,31 @@ def test_cramp_is_confined_and_sustained_in_the_night_scenario():
     assert cramp.features["prodrome_s"] > 0
     before = [e for e in rec.truth if e.trial_type == "fasciculation" and e.onset_s < cramp.onset_s]
     assert before, "the prodrome brings twitches before the cramp"
+
+
+def _mean_power_frequency(x: np.ndarray, fs: float) -> float:
+    f, p = signal.welch(x, fs=fs, nperseg=512)
+    band = (f >= 20) & (f <= 450)
+    return float((f[band] * p[band]).sum() / p[band].sum())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cramp_spectrum_is_higher_than_voluntary(write_scenario, seed):
+    # §3.5 sanity check: cramp / pre-cramp MPF ratio 1.1-1.4 (shorter potentials [R24, R26]).
+    path = write_scenario(
+        '[scenario]\nname = "mpf"\nduration_s = 30.0\nseed = 1\nmains_uv = 0.0\n\n'
+        '[[voluntary]]\nmuscle = "gastrocnemius_medial"\nstart_s = 1.0\nrise_s = 0.5\nplateau_s = 6.0\n'
+        "fall_s = 0.5\nlevel_mvc = 0.3\nmotion_p = 0.0\n\n"
+        '[[cramp]]\nmuscle = "gastrocnemius_medial"\nstart_s = 10.0\nduration_s = 18.0\nramp_s = 1.0\n'
+        "fade_s = 3.0\nplateau_mvc = 0.3\n"
+    )
+    rec = simulate(path, device="ideal_2k", seed=seed)
+    (vol,) = [e for e in rec.truth if e.trial_type == "voluntary"]
+    (cramp,) = [e for e in rec.truth if e.trial_type == "cramp"]
+    ch = rec.channels.index(cramp.channels[0])
+
+    def plateau(e):
+        return rec.data[int(e.features["plateau_start_s"] * rec.fs): int(e.features["plateau_end_s"] * rec.fs), ch]
+
+    ratio = _mean_power_frequency(plateau(cramp), rec.fs) / _mean_power_frequency(plateau(vol), rec.fs)
+    assert 1.1 <= ratio <= 1.4
