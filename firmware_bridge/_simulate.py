@@ -54,7 +54,7 @@ from firmware_bridge._track import Track, render_through
 _TRACKS = ("noise", "fasciculation", "cramp", "voluntary", "background", "ecg", "artifact")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SimRecording:
     """A simulated recording with its ground truth.
 
@@ -81,6 +81,10 @@ class SimRecording:
     @property
     def n_samples(self) -> int:
         return int(self.data.shape[0])
+
+    def __repr__(self) -> str:
+        return (f"<SimRecording {self.meta.get('scenario', '?')} on {self.meta.get('device', '?')}: "
+                f"{self.duration_s:g} s, {len(self.channels)} ch at {self.fs:g} Hz, {len(self.truth)} truth events>")
 
     @property
     def duration_s(self) -> float:
