@@ -110,7 +110,7 @@ class DetectorConfig:
     spike_window_s: float = 0.008
     spike_on_snr: float = 2.4
     spike_off_snr: float = 1.4
-    spike_peak_snr: float = 3.5
+    spike_peak_snr: float = 4.0
     spike_max_s: float = 0.12
     spike_group_s: float = 0.005
     sustained_window_s: float = 0.15
