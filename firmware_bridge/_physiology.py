@@ -84,11 +84,6 @@ def _trapezoid(t: np.ndarray, start: float, rise: float, hold: float, fall: floa
     return np.minimum(up, down)
 
 
-def _templates_for(muscle: Muscle, electrodes: np.ndarray, units: np.ndarray, rng: np.random.Generator,
-                   lam_scale: float = 1.0) -> np.ndarray:
-    return pool_templates(muscle, electrodes, units, rng, lam_scale)
-
-
 def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.ndarray, n_ctrl: int,
                   rng: np.random.Generator, track: Track, bg_track: Track,
                   spikes_out: list | None = None) -> list[Pending]:
@@ -153,7 +148,7 @@ def render_cramps(plans: list[CrampPlan], muscles: list[Muscle], electrodes: np.
                 spikes_out.append((k, u, spikes))
         used = np.unique(np.concatenate(units)) if units else np.empty(0, int)
         if used.size:
-            tpl = _templates_for(muscle, electrodes, used, rng, lam_scale)
+            tpl = pool_templates(muscle, electrodes, used, rng, lam_scale)
             remap = {int(u): i for i, u in enumerate(used)}
             all_t = np.concatenate(times)
             all_u = np.array([remap[int(u)] for u in np.concatenate(units)], dtype=np.int64)
@@ -194,7 +189,7 @@ def render_pool(muscle: Muscle, electrodes: np.ndarray, excitation: np.ndarray, 
             spikes_out.append((u, spikes))
     if not times:
         return 0
-    tpl = _templates_for(muscle, electrodes, np.arange(len(times)), rng, lam_scale)
+    tpl = pool_templates(muscle, electrodes, np.arange(len(times)), rng, lam_scale)
     all_t = np.concatenate(times)
     track.add_spikes(all_t, np.concatenate(units), 1.0 + 0.05 * rng.standard_normal(all_t.size), tpl)
     return len(times)
