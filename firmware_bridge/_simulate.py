@@ -90,6 +90,28 @@ class SimRecording:
     def duration_s(self) -> float:
         return self.n_samples / self.fs
 
+    def truth_mask(self, trial_type: str, subtype: str | None = None) -> np.ndarray:
+        """Per-sample mask of one truth class (science.md §3.5 multi-label mask; classes overlap).
+
+        Parameters
+        ----------
+        trial_type : str
+            One of ``dsp.EVENT_CLASSES``.
+        subtype : str, optional
+            Only events with this subtype (e.g. ``"ecg"``); ``None`` = any.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples,)
+        """
+        mask = np.zeros(self.n_samples, dtype=bool)
+        for e in self.truth:
+            if e.trial_type == trial_type and (subtype is None or e.subtype == subtype):
+                a = int(np.floor(e.onset_s * self.fs))
+                b = max(int(np.ceil(e.offset_s * self.fs)), a + 1)
+                mask[a:b] = True
+        return mask
+
     def chunks(self, n_samples: int) -> Iterator[Chunk]:
         """Yield consecutive ``dsp.Chunk`` blocks of ``n_samples`` (the last may be shorter).
 

@@ -93,3 +93,13 @@ def test_unknown_keys_and_tables_are_named(write_scenario):
         simulate("noise_only", device="cyton")
     with pytest.raises(ValueError, match="duration_s must be between"):
         simulate("noise_only", duration_s=0.1)
+
+
+def test_truth_mask_marks_event_samples():
+    rec = simulate("exercise_cramp", device="cyton_250", duration_s=60, seed=404)
+    cramp = rec.truth_mask("cramp")
+    (event,) = [e for e in rec.truth if e.trial_type == "cramp"]
+    assert cramp.sum() == pytest.approx(event.duration_s * rec.fs, abs=2)
+    assert cramp[int((event.onset_s + event.offset_s) / 2 * rec.fs)]
+    ecg = rec.truth_mask("artifact", "ecg")
+    assert ecg.any() and not (ecg & ~rec.truth_mask("artifact")).any()
