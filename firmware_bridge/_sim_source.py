@@ -119,4 +119,5 @@ class SimSource(Source):
             if not _sleep_until(deadline, timeout):
                 return None
         self._next = stop
-        return Chunk(rec.data[start:stop], self.fs, start / self.fs, self.channels)
+        # A copy, as a board hands over fresh buffers: a consumer may filter in place.
+        return Chunk(rec.data[start:stop].copy(), self.fs, start / self.fs, self.channels)

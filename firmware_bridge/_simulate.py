@@ -121,7 +121,7 @@ class SimRecording:
             raise ValueError(f"chunks: n_samples must be >= 1, got {n_samples!r}")
         n = int(n_samples)
         for start in range(0, self.n_samples, n):
-            yield Chunk(self.data[start: start + n], self.fs, start / self.fs, self.channels)
+            yield Chunk(self.data[start: start + n].copy(), self.fs, start / self.fs, self.channels)
 
 
 def _electrodes(sites: list, n_ch: int, row_mm: float) -> np.ndarray:
