@@ -74,11 +74,34 @@ def _run_blocks(
     up = np.exp(fp[F_ETA])
     down = np.exp(-fp[F_ETA])
     for c in numba.prange(n_ch):
+        # Work on private copies of this channel's state and write them back
+        # once: per-block writes into arrays shared by all channels put two
+        # threads on the same cache lines (false sharing made 2 threads 7x
+        # slower than 1).
+        l_noise = noise[c : c + 1].copy()
+        l_e_ring = e_ring[c].copy()
+        l_e_pos = e_pos[c : c + 1].copy()
+        l_e_sum = e_sum[c : c + 1].copy()
+        l_sp = sp[c].copy()
+        l_sp_peak = sp_peak[c : c + 1].copy()
+        l_env_ring = env_ring[c].copy()
+        l_env_pos = env_pos[c].copy()
+        l_su = su[c].copy()
+        l_art = art[c].copy()
+        l_raw = rawst[c].copy()
+        l_box = box[c].copy()
+        l_box_pos = box_pos[c].copy()
+        l_ints = ints[c].copy()
+        l_counts = counts[c].copy()
+        l_ms = np.empty(n_blocks)
+        l_max = np.empty(n_blocks)
+        l_nz = np.empty(n_blocks)
+        l_n = np.zeros(4, dtype=np.int64)
         for b in range(n_blocks):
             i0 = b * block_n
             abs0 = start + i0
             blk_end = abs0 + block_n
-            nz = noise[c]
+            nz = l_noise[0]
             thr_on = (fp[F_SPIKE_ON] * nz) ** 2
             thr_off = (fp[F_SPIKE_OFF] * nz) ** 2
             sumsq = 0.0
@@ -96,21 +119,21 @@ def _run_blocks(
             last_clip = -1
             # Per-channel state in locals for the sample loop (keeps it in
             # registers; array writes would alias with the inputs).
-            s_act = sp[c, 0]
-            s_on = sp[c, 1]
-            s_pki = sp[c, 2]
-            s_pk = sp_peak[c]
-            spn = sp_n[c]
+            s_act = l_sp[0]
+            s_on = l_sp[1]
+            s_pki = l_sp[2]
+            s_pk = l_sp_peak[0]
+            spn = l_n[0]
             spike_touched = s_act == 1
-            last = rawst[c, 0]
-            run = ints[c, 0]
-            rmax = rawst[c, 1]
-            rmin = rawst[c, 2]
-            bsum = rawst[c, 8]
-            bpos = box_pos[c, 0]
-            bfill = box_pos[c, 1]
-            ep = e_pos[c]
-            esum = e_sum[c]
+            last = l_raw[0]
+            run = l_ints[0]
+            rmax = l_raw[1]
+            rmin = l_raw[2]
+            bsum = l_raw[8]
+            bpos = l_box_pos[0]
+            bfill = l_box_pos[1]
+            ep = l_e_pos[0]
+            esum = l_e_sum[0]
             peak_min = fp[F_SPIKE_PEAK] * nz
             for k in range(block_n):
                 i = i0 + k
@@ -122,8 +145,8 @@ def _run_blocks(
                 ay = abs(yv)
                 bmax = max(bmax, ay)
                 # spike energy over the last w samples
-                esum += ysq - e_ring[c, ep]
-                e_ring[c, ep] = ysq
+                esum += ysq - l_e_ring[ep]
+                l_e_ring[ep] = ysq
                 ep = ep + 1 if ep + 1 < w else 0
                 e = esum / w
                 if not np.isfinite(xr):
@@ -145,8 +168,8 @@ def _run_blocks(
                 nfin += 1
                 # level over the last mains period: a boxcar of one period
                 # nulls mains and all its harmonics, so mains is not "motion"
-                bsum += xr - box[c, bpos]
-                box[c, bpos] = xr
+                bsum += xr - l_box[bpos]
+                l_box[bpos] = xr
                 bpos = bpos + 1 if bpos + 1 < n_box else 0
                 if bfill < n_box:
                     bfill += 1
@@ -190,62 +213,62 @@ def _run_blocks(
                             sp_rec[c, spn, 2] = s_pki
                             sp_val[c, spn] = s_pk
                             spn += 1
-            sp[c, 0] = s_act
-            sp[c, 1] = s_on
-            sp[c, 2] = s_pki
-            sp_peak[c] = s_pk
-            sp_n[c] = spn
-            rawst[c, 0] = last
-            rawst[c, 1] = rmax
-            rawst[c, 2] = rmin
-            rawst[c, 8] = bsum
-            box_pos[c, 0] = bpos
-            box_pos[c, 1] = bfill
-            e_pos[c] = ep
-            e_sum[c] = esum
-            ints[c, 0] = run
+            l_sp[0] = s_act
+            l_sp[1] = s_on
+            l_sp[2] = s_pki
+            l_sp_peak[0] = s_pk
+            l_n[0] = spn
+            l_raw[0] = last
+            l_raw[1] = rmax
+            l_raw[2] = rmin
+            l_raw[8] = bsum
+            l_box_pos[0] = bpos
+            l_box_pos[1] = bfill
+            l_e_pos[0] = ep
+            l_e_sum[0] = esum
+            l_ints[0] = run
             ms = sumsq / block_n
-            blk_ms[b, c] = ms
-            blk_max[b, c] = bmax
-            blk_noise[b, c] = nz
-            ints[c, 3] += 1
+            l_ms[b] = ms
+            l_max[b] = bmax
+            l_nz[b] = nz
+            l_ints[3] += 1
             # ---- guards ----
             is_flat = nfin > 0 and (bmax_raw - bmin_raw) <= fp[F_FLAT] and clip_cnt == 0
-            ints[c, 2] = 1 if is_flat else 0
+            l_ints[2] = 1 if is_flat else 0
             is_motion = False
             if nan_cnt > 0:
-                rawst[c, 4] = 0.0  # re-seed the motion baseline after a gap
-                box_pos[c, 0] = 0
-                box_pos[c, 1] = 0
-                rawst[c, 8] = 0.0
+                l_raw[4] = 0.0  # re-seed the motion baseline after a gap
+                l_box_pos[0] = 0
+                l_box_pos[1] = 0
+                l_raw[8] = 0.0
                 for k in range(n_box):
-                    box[c, k] = 0.0
-                rawst[c, 5] = np.nan
-                ints[c, 1] = -1
+                    l_box[k] = 0.0
+                l_raw[5] = np.nan
+                l_ints[1] = -1
             elif nfin > 0:
-                mean = rawst[c, 8] / box_pos[c, 1]
-                if rawst[c, 4] == 0.0:
-                    rawst[c, 3] = mean
-                    rawst[c, 4] = 1.0
-                lf = mean - rawst[c, 3]
-                rawst[c, 3] += fp[F_MOT_ALPHA] * (mean - rawst[c, 3])
+                mean = l_raw[8] / l_box_pos[1]
+                if l_raw[4] == 0.0:
+                    l_raw[3] = mean
+                    l_raw[4] = 1.0
+                lf = mean - l_raw[3]
+                l_raw[3] += fp[F_MOT_ALPHA] * (mean - l_raw[3])
                 is_motion = abs(lf) > fp[F_MOT_SNR] * nz and lf * lf > fp[F_MOT_RATIO] * ms
                 # pop: jump in the previous block confirmed by a lasting level shift
-                if ints[c, 1] >= 0:
-                    if abs(mean - rawst[c, 7]) >= fp[F_POP_LEVEL] * rawst[c, 6]:
-                        m = po_n[c]
-                        po_rec[c, m] = ints[c, 1]
-                        po_val[c, m] = rawst[c, 6]
-                        po_n[c] = m + 1
-                    ints[c, 1] = -1
-                if dmax > fp[F_POP] * nz and np.isfinite(rawst[c, 5]):
-                    ints[c, 1] = dmax_idx
-                    rawst[c, 6] = dmax
-                    rawst[c, 7] = rawst[c, 5]
-                rawst[c, 5] = mean
-            counts[c, 0] += clip_cnt
-            counts[c, 1] += block_n if is_flat else 0
-            counts[c, 2] += nan_cnt
+                if l_ints[1] >= 0:
+                    if abs(mean - l_raw[7]) >= fp[F_POP_LEVEL] * l_raw[6]:
+                        m = l_n[3]
+                        po_rec[c, m] = l_ints[1]
+                        po_val[c, m] = l_raw[6]
+                        l_n[3] = m + 1
+                    l_ints[1] = -1
+                if dmax > fp[F_POP] * nz and np.isfinite(l_raw[5]):
+                    l_ints[1] = dmax_idx
+                    l_raw[6] = dmax
+                    l_raw[7] = l_raw[5]
+                l_raw[5] = mean
+            l_counts[0] += clip_cnt
+            l_counts[1] += block_n if is_flat else 0
+            l_counts[2] += nan_cnt
             for kind in range(4):
                 if kind == 0:
                     flag = nan_cnt > 0
@@ -264,85 +287,107 @@ def _run_blocks(
                     k_on = abs0
                     k_off = blk_end
                 if flag:
-                    if art[c, kind, 0] == 1 and k_on - art[c, kind, 2] <= art_merge:
-                        art[c, kind, 2] = max(k_off, art[c, kind, 2])
+                    if l_art[kind, 0] == 1 and k_on - l_art[kind, 2] <= art_merge:
+                        l_art[kind, 2] = max(k_off, l_art[kind, 2])
                     else:
-                        if art[c, kind, 0] == 1:
-                            m = ar_n[c]
+                        if l_art[kind, 0] == 1:
+                            m = l_n[2]
                             ar_rec[c, m, 0] = kind
-                            ar_rec[c, m, 1] = art[c, kind, 1]
-                            ar_rec[c, m, 2] = art[c, kind, 2]
-                            ar_n[c] = m + 1
-                        art[c, kind, 0] = 1
-                        art[c, kind, 1] = k_on
-                        art[c, kind, 2] = k_off
-                elif art[c, kind, 0] == 1 and blk_end - art[c, kind, 2] > art_merge:
-                    m = ar_n[c]
+                            ar_rec[c, m, 1] = l_art[kind, 1]
+                            ar_rec[c, m, 2] = l_art[kind, 2]
+                            l_n[2] = m + 1
+                        l_art[kind, 0] = 1
+                        l_art[kind, 1] = k_on
+                        l_art[kind, 2] = k_off
+                elif l_art[kind, 0] == 1 and blk_end - l_art[kind, 2] > art_merge:
+                    m = l_n[2]
                     ar_rec[c, m, 0] = kind
-                    ar_rec[c, m, 1] = art[c, kind, 1]
-                    ar_rec[c, m, 2] = art[c, kind, 2]
-                    ar_n[c] = m + 1
-                    art[c, kind, 0] = 0
+                    ar_rec[c, m, 1] = l_art[kind, 1]
+                    ar_rec[c, m, 2] = l_art[kind, 2]
+                    l_n[2] = m + 1
+                    l_art[kind, 0] = 0
             # ---- sustained detector ----
-            pos = env_pos[c, 0]
-            env_ring[c, pos] = ms
-            env_pos[c, 0] = pos + 1 if pos + 1 < n_env else 0
-            if env_pos[c, 1] < n_env:
-                env_pos[c, 1] += 1
-            env = np.sqrt(env_ring[c].sum() / n_env)
+            pos = l_env_pos[0]
+            l_env_ring[pos] = ms
+            l_env_pos[0] = pos + 1 if pos + 1 < n_env else 0
+            if l_env_pos[1] < n_env:
+                l_env_pos[1] += 1
+            env = np.sqrt(l_env_ring.sum() / n_env)
             on_thr = fp[F_SUS_ON] * nz
             off_thr = fp[F_SUS_OFF] * nz
             valid = nan_cnt == 0 and not is_flat
-            state = su[c, 0]
+            state = l_su[0]
             if state == 1:
                 if ms > off_thr * off_thr:
-                    su[c, 3] = blk_end
+                    l_su[3] = blk_end
                 if env < off_thr or not valid:
-                    su[c, 0] = 2
-                    su[c, 2] = su[c, 3]
-            elif valid and env > on_thr and _n_above(env_ring[c], env_pos[c, 1], off_thr * off_thr) * 2 >= n_env:
+                    l_su[0] = 2
+                    l_su[2] = l_su[3]
+            elif valid and env > on_thr and _n_above(l_env_ring, l_env_pos[1], off_thr * off_thr) * 2 >= n_env:
                 # At least half the window's blocks are active: an isolated
                 # spike (1-2 blocks) raises the envelope but must not open a
                 # sustained candidate, which would hold the spike back.
                 # backtrack to the first block of the run above the off threshold
                 onset = blk_end
-                filled = env_pos[c, 1]
+                filled = l_env_pos[1]
                 for k in range(filled):
                     idx = pos - k
                     if idx < 0:
                         idx += n_env
-                    if env_ring[c, idx] > off_thr * off_thr:
+                    if l_env_ring[idx] > off_thr * off_thr:
                         onset = blk_end - (k + 1) * block_n
                     else:
                         break
                 if onset == blk_end:
                     onset = abs0
-                if state == 2 and onset - su[c, 2] <= merge_n:
-                    su[c, 0] = 1
+                if state == 2 and onset - l_su[2] <= merge_n:
+                    l_su[0] = 1
                 else:
-                    if state == 2 and su[c, 2] - su[c, 1] >= min_n:
-                        m = su_n[c]
-                        su_rec[c, m, 0] = su[c, 1]
-                        su_rec[c, m, 1] = su[c, 2]
-                        su_n[c] = m + 1
-                    su[c, 0] = 1
-                    su[c, 1] = max(onset, su[c, 2]) if state == 2 else onset
-                su[c, 3] = blk_end
-            elif state == 2 and blk_end - su[c, 2] > merge_n:
-                if su[c, 2] - su[c, 1] >= min_n:
-                    m = su_n[c]
-                    su_rec[c, m, 0] = su[c, 1]
-                    su_rec[c, m, 1] = su[c, 2]
-                    su_n[c] = m + 1
-                su[c, 0] = 0
+                    if state == 2 and l_su[2] - l_su[1] >= min_n:
+                        m = l_n[1]
+                        su_rec[c, m, 0] = l_su[1]
+                        su_rec[c, m, 1] = l_su[2]
+                        l_n[1] = m + 1
+                    l_su[0] = 1
+                    l_su[1] = max(onset, l_su[2]) if state == 2 else onset
+                l_su[3] = blk_end
+            elif state == 2 and blk_end - l_su[2] > merge_n:
+                if l_su[2] - l_su[1] >= min_n:
+                    m = l_n[1]
+                    su_rec[c, m, 0] = l_su[1]
+                    su_rec[c, m, 1] = l_su[2]
+                    l_n[1] = m + 1
+                l_su[0] = 0
             # ---- noise floor: median tracker on quiet blocks only ----
             quiet = (
-                su[c, 0] == 0 and not spike_touched and sp[c, 0] == 0 and nan_cnt == 0
+                l_su[0] == 0 and not spike_touched and l_sp[0] == 0 and nan_cnt == 0
                 and not is_flat and clip_cnt == 0 and not is_motion
             )
             if quiet:
                 nz = nz * up if ms > nz * nz else nz * down
-                noise[c] = max(nz, fp[F_NOISE_MIN])
+                l_noise[0] = max(nz, fp[F_NOISE_MIN])
+        noise[c] = l_noise[0]
+        e_ring[c] = l_e_ring
+        e_pos[c] = l_e_pos[0]
+        e_sum[c] = l_e_sum[0]
+        sp[c] = l_sp
+        sp_peak[c] = l_sp_peak[0]
+        env_ring[c] = l_env_ring
+        env_pos[c] = l_env_pos
+        su[c] = l_su
+        art[c] = l_art
+        rawst[c] = l_raw
+        box[c] = l_box
+        box_pos[c] = l_box_pos
+        ints[c] = l_ints
+        counts[c] = l_counts
+        blk_ms[:, c] = l_ms
+        blk_max[:, c] = l_max
+        blk_noise[:, c] = l_nz
+        sp_n[c] = l_n[0]
+        su_n[c] = l_n[1]
+        ar_n[c] = l_n[2]
+        po_n[c] = l_n[3]
 
 
 # One Python body, two compilations: channel-parallel for long runs of blocks,

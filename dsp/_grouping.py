@@ -252,7 +252,8 @@ class Grouper:
         s = chans[0]
         half = max(int(0.125 * fs), (offset - onset) // 2)
         mid = (onset + offset) // 2
-        raw_w, _ = p._raw_ring.get(mid - half, mid + half + 1)
+        # one sample before the onset, so a jump at the onset is seen
+        raw_w, _ = p._raw_ring.get(min(mid - half, onset - 1), max(mid + half + 1, offset))
         ms, _ = p._ms_hist.get(b_on, -(-offset // p.block_n))
         times = self.spike_times[s]
         while times and times[0] < p._done - (p.config.history_s + 60) * fs:

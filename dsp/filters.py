@@ -289,7 +289,10 @@ def sos_filter(
         )
     if out is None:
         out = np.empty(x.shape, dtype=np.float32)
-    kernel = _sos_parallel if x.size >= PARALLEL_MIN else _sos_serial
+    # Threads only pay on long inputs; with one thread the serial build is
+    # faster (it vectorises over all channels at once).
+    parallel = x.size >= PARALLEL_MIN and x.shape[1] > 4 and numba.get_num_threads() > 1
+    kernel = _sos_parallel if parallel else _sos_serial
     kernel(x, sos, state.zi, state.zi_unit, state.pending, out)
     return out, state
 

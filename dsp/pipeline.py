@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 from dsp import _engine
@@ -59,9 +60,12 @@ from dsp.filters import (
 
 __all__ = ["Pipeline", "detect_bursts"]
 
-# Offline calls are cut into runs of this many blocks so the kernel's event
-# buffers stay small (a few MB) whatever the input length.
-_SEGMENT_BLOCKS = 128
+# Offline calls are cut into runs of this many blocks (25.6 s at 25 ms) so the
+# kernel's event buffers stay small (a few MB) whatever the input length, yet
+# parallel regions are few: on a busy 2-core machine every parallel call can
+# wait a scheduler slice for its second thread (128-block runs made the
+# 2-thread chain 10x slower than 1 thread).
+_SEGMENT_BLOCKS = 1024
 
 
 _DEFAULT_CONFIG = DetectorConfig()
@@ -349,7 +353,8 @@ class Pipeline:
         es = self._es
         n_blocks = raw.shape[0] // self.block_n
         out = _engine.alloc_output(n_blocks, self.block_n, self.n_channels)
-        kernel = _engine.run_blocks_parallel if raw.size >= PARALLEL_MIN else _engine.run_blocks_serial
+        parallel = raw.size >= PARALLEL_MIN and numba.get_num_threads() > 1
+        kernel = _engine.run_blocks_parallel if parallel else _engine.run_blocks_serial
         kernel(
             np.ascontiguousarray(raw), np.ascontiguousarray(y), start, self.block_n, self._fp, self._ip,
             es.noise, es.e_ring, es.e_pos, es.e_sum, es.sp, es.sp_peak, es.env_ring, es.env_pos, es.su, es.art,
