@@ -180,6 +180,10 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
     snr = burst.features.get("peak_snr", math.nan)
     if snr < FAINT_SNR:
         return f"too faint ({snr:.1f}x noise) to tell from noise or heartbeat pickup"
+    if "peak_snr" in burst.features and not math.isfinite(snr):
+        # dsp reports NaN when it could not measure the spike (seen inside
+        # long contractions): without a size it cannot be confirmed as a twitch.
+        return "not measurable (no peak/noise ratio)"
     t = t_peak(burst)
     chans = set(burst.channels)
     dense = 0

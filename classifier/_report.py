@@ -35,6 +35,11 @@ def format_result(r: EvalResult) -> str:
             f"   {_f(r.precision(lab, high_snr=True)):>14}{_f(r.recall(lab, high_snr=True)):>8}"
         )
     lines.append(f"macro-F1 {_f(r.macro_f1)}")
+    for lab in sorted(r.rest_truth):
+        lines.append(
+            f"{lab} recall at rest (SNR>={r.snr_min:g}, outside true cramps/voluntary): {_f(r.recall_at_rest(lab))} "
+            f"of {r.rest_truth[lab]}"
+        )
 
     for lab in BODY_LABELS:
         if not r.n_truth[lab]:

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from classifier._matching import BODY_LABELS, POINT_LABELS, label, match, splits_and_merges, tolerance_s
+from classifier._matching import (
+    BODY_LABELS,
+    POINT_LABELS,
+    label,
+    match,
+    peak_time,
+    splits_and_merges,
+    tolerance_s,
+)
 from dsp import Event
 
 #: Truth SNR bins (peak / noise RMS) for recall by SNR (§3.6 item 10).
@@ -109,6 +117,8 @@ class EvalResult:
     doublet_truth: int = 0
     doublet_found: int = 0
     doublet_tagged: int = 0
+    rest_truth: Counter = field(default_factory=Counter)
+    rest_hit: Counter = field(default_factory=Counter)
 
     # --- combining ---------------------------------------------------------
     @staticmethod
@@ -121,7 +131,8 @@ class EvalResult:
             out.rest_s += r.rest_s
             out.snr_min = r.snr_min
             for name in ("n_truth", "n_pred", "tp", "confusion", "splits", "merges", "rest_false_alarms",
-                         "snr_truth", "snr_hit", "hi_truth", "hi_pred", "hi_tp", "tau_curve"):
+                         "snr_truth", "snr_hit", "hi_truth", "hi_pred", "hi_tp", "tau_curve", "rest_truth",
+                         "rest_hit"):
                 getattr(out, name).update(getattr(r, name))
             for name in ("onset_err_s", "offset_err_s"):
                 mine = getattr(out, name)
@@ -152,6 +163,14 @@ class EvalResult:
         if high_snr:
             return _ratio(self.hi_tp[lab], self.hi_truth[lab])
         return _ratio(self.tp[lab], self.n_truth[lab])
+
+    def recall_at_rest(self, lab: str) -> float:
+        """Recall of point-like ``lab`` truths at SNR >= ``snr_min`` outside any cramp or voluntary truth.
+
+        Twitches during a contraction are buried in it; this separates the
+        detector's miss rate at rest from that ceiling.
+        """
+        return _ratio(self.rest_hit[lab], self.rest_truth[lab])
 
     def f1(self, lab: str, *, high_snr: bool = False) -> float:
         p, r = self.precision(lab, high_snr=high_snr), self.recall(lab, high_snr=high_snr)
@@ -303,6 +322,7 @@ def score_events(
     for j, lab in enumerate(p_lab):
         if j not in matched_p:
             r.confusion[("none", lab)] += 1
+    body = [e for e in truth if label(e) in BODY_LABELS]
     # High-SNR scores: a truth counts when its SNR >= snr_min (unknown SNR
     # counts); a detection counts when its matched truth does, or, unmatched,
     # when its own measured peak_snr does.
@@ -315,6 +335,9 @@ def score_events(
         if hi:
             r.hi_truth[lab] += 1
             r.hi_tp[lab] += int(hit)
+            if lab in POINT_LABELS and not any(b.onset_s <= peak_time(truth[i]) <= b.offset_s for b in body):
+                r.rest_truth[lab] += 1
+                r.rest_hit[lab] += int(hit)
     for j, lab in enumerate(p_lab):
         if j in matched_p:
             hi = not (_snr(truth[matched_p[j]]) < snr_min)

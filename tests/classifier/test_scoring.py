@@ -136,3 +136,13 @@ def test_bad_arguments_are_clear_errors():
         score_events([], [], fs=250.0, rest_duration_s=-1.0)
     with pytest.raises(TypeError, match=r"predicted\[0\] is a str"):
         score_events([], ["cramp"], fs=250.0, rest_duration_s=None)
+
+
+def test_recall_at_rest_leaves_out_twitches_inside_contractions():
+    truth = [fp(1.0, snr=8.0), fp(2.0, snr=8.0), fp(15.0, snr=8.0), fp(16.0, snr=8.0), fp(3.0, snr=2.0),
+             ev(10.0, 20.0, "cramp")]
+    pred = [fp(1.0), fp(15.0), ev(10.0, 20.0, "cramp")]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    assert r.recall("fasciculation", high_snr=True) == pytest.approx(0.5)
+    assert r.rest_truth["fasciculation"] == 2 and r.recall_at_rest("fasciculation") == pytest.approx(0.5)
+    assert "recall at rest" in r.format()
