@@ -3,6 +3,24 @@
 Shared value types (``Chunk``, ``Burst``, ``Event``), the error hierarchy,
 filters with explicit state, envelopes, noise-floor tracking, artefact guards
 and burst detection.
+
+Quick start::
+
+    from dsp import Chunk, DetectorConfig, Pipeline, detect_bursts
+
+    pipe = Pipeline(250.0, ("ch1", "ch2"), mains_hz="auto", config=DetectorConfig())
+    for chunk in source:                 # any chunk sizes: results do not change
+        for burst in pipe.process(chunk):  # completed bursts, onset order per call
+            ...
+    tail = pipe.flush()                  # close open bursts at end of stream
+    pipe.noise_uv, pipe.quality()        # noise floor (µV) and per-channel quality
+
+    bursts = detect_bursts(data, fs, channels)   # whole array at once
+
+Burst kinds: "spike" (candidate fasciculation), "sustained" (cramp or
+voluntary), "artifact" (``Burst.artifact`` in dropout, flat, clipping, pop,
+motion). Feature names and units: ``dsp.features`` (``FEATURE_NAMES``).
+Thresholds and their units: ``DetectorConfig``.
 """
 
 from dsp._errors import (
