@@ -78,7 +78,7 @@ def mains_lines(mains_hz: float, fs: float, n_harmonics: int | None = None) -> t
         f = (k * mains_hz) % fs
         if f > nyq:
             f = fs - f
-        f = round(f, 6)
+        f = round(float(f), 6)
         if f < 1.0 or f > nyq - 1.0 or any(abs(f - g) < 0.5 for g in out):
             continue
         out.append(f)
