@@ -143,6 +143,7 @@ class TextReader(BaseReader):
             head = [ln.decode("latin-1").rstrip("\r\n") for ln in islice(fh, 64)]
         lay = self._layout(head)
         self._lay = lay
+        self._check_counter(head)
         n_sig = len(lay.signal_cols)
         stats = TimeStats()
         n_rows = n_bad = n_nonfinite = n_dropped = n_nan = 0
@@ -251,6 +252,28 @@ class TextReader(BaseReader):
             channel_types=lay.types,
             channel_units=lay.units,
         )
+
+    def _check_counter(self, head: list[str]) -> None:
+        """Use the sample counter only if it steps by 1 in the first rows (a board that counts
+        in 2s, or packet ids, would otherwise be "filled" with NaN rows)."""
+        lay = self._lay
+        if lay.counter_col is None:
+            return
+        vals = []
+        for line in head[lay.skip :]:
+            parts = line.strip().split(lay.delimiter)
+            if len(parts) == lay.n_fields:
+                try:
+                    vals.append(float(parts[lay.counter_col]))
+                except ValueError:
+                    pass
+        steps = np.mod(np.diff(vals), lay.counter_mod)
+        if steps.size >= 5 and np.mean(steps == 1) < 0.8:
+            lay.notes.append(
+                f"{self.path}: the counter in column {lay.counter_col + 1} does not step by 1 "
+                f"(steps {sorted(set(steps.astype(int).tolist()))[:5]}); not used to find lost samples"
+            )
+            lay.counter_col = None
 
     def _fill_gaps(self, rows: np.ndarray, gap: dict, n_before: int) -> tuple[np.ndarray, dict]:
         """Insert NaN rows where the wrapping sample counter skips values."""

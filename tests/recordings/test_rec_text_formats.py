@@ -66,3 +66,14 @@ def test_generic_whitespace_column_needs_fs(tmp_path):
 def test_myo_csv_rate_override_is_noted(real):
     rec = _quiet(real / "myo_readings_dataset/right_hand_12345-1/0.txt", fs=100.0)
     assert rec.fs == 100.0 and rec.info.duration_s == pytest.approx(119.25)
+
+
+def test_counter_stepping_by_two_is_not_used_for_gaps(tmp_path):
+    head = "%OpenBCI Raw EXG Data\n%Sample Rate = 125 Hz\n%Board = OpenBCI_GUI$BoardCytonSerialDaisy\n"
+    cols = "Sample Index, EXG Channel 0, Timestamp\n"
+    body = "".join(f"{(2 * i) % 256}, {i:.2f}, {1600000000 + i * 0.008:.3f}\n" for i in range(200))
+    path = tmp_path / "daisy.txt"
+    path.write_text(head + cols + body)
+    with pytest.warns(UserWarning, match="does not step by 1"):
+        rec = read_recording(path)
+    assert rec.n_samples == 200 and not np.isnan(rec.data).any()
