@@ -222,7 +222,7 @@ class Grouper:
         keep = []
         win = 2 * self.p.block_n
         for c, idx, step in self.pops:
-            if now < idx + 3 * self.p.block_n:
+            if now < idx + max(3 * self.p.block_n, self.pop_n + self.p.block_n):  # whole interval seen
                 keep.append((c, idx, step))
                 continue
             if any(o[0] != c and abs(o[1] - idx) <= win for o in self.pop_seen):

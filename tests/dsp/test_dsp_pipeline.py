@@ -103,8 +103,10 @@ def _stream(x, sizes, **kw):
 @given(st.lists(st.integers(1, 10000), min_size=1, max_size=5))
 def test_any_chunking_gives_exactly_the_same_bursts(scene, sizes):
     x, _ = scene
-    x = x.copy()
-    x[7000:7040, 2] = np.nan
+    t = np.arange(x.shape[0]) / FS
+    x = x + (30 * np.sin(2 * np.pi * 50 * t)).astype(np.float32)[:, None]  # mains for "auto"
+    x[7000:7040, 2] = np.nan  # dropout
+    x[6000:, 0] += 3000.0  # pop on one channel
     whole, _ = _stream(x, [x.shape[0]])
     chunked, _ = _stream(x, sizes)
     # Each call returns its bursts in onset order; across calls they come in
