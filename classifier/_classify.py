@@ -24,13 +24,12 @@ from classifier._context import (
     WINDOW_S,
     absorbed_by,
     beat_like,
-    contraction_like,
-    spikes_inside,
+    larger_twin,
     ecg_train,
     motion_overlap,
     same_site,
 )
-from classifier._rules import Decision, decide_guard, decide_spike, decide_sustained, t_peak
+from classifier._rules import Decision, decide_guard, decide_spike, decide_sustained, discharge_like, t_peak
 from dsp import Burst, Event
 
 
@@ -178,9 +177,8 @@ class Classifier:
                     d = Decision(d.trial_type, d.confidence, d.evidence.replace(", no regular repetition", ""))
                 self._recent_fp.append((t, burst))
         else:
-            if not contraction_like(burst) and burst.features.get("lf_ratio", 0.0) < 1.0 and spikes_inside(burst, ctx):
-                # A cluster of twitches whose spikes dsp also reported: they
-                # are counted one by one, so the cluster adds nothing.
+            if discharge_like(burst) and larger_twin(burst, ctx) is not None:
+                # The same discharge also reached dsp as a larger spike.
                 self.n_absorbed += 1
                 return None
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from classifier._rules import BEAT_MAX_S, SPIKY_CV, t_peak
+from classifier._rules import BEAT_MAX_S, discharge_like, t_peak
 from dsp import Burst
 
 #: Heart rates 40-150 bpm give RR 0.4-1.5 s (science.md §1.6, §3.3: HR 50-110).
@@ -41,7 +41,8 @@ DENSE_HALF_S = 2.0
 #: (band-pass and notch filters ring around a large MUAP; seen on tuning seeds
 #: as 5-15 % copies up to ~200 ms either side of a big one).
 ECHO_S = 0.25
-ECHO_RATIO = 3.0
+ECHO_MIN_S = 0.03
+ECHO_RATIO = 5.0
 #: Spikes within this of a larger one are the same discharge on other channels.
 SAME_DISCHARGE_S = 0.015
 #: A muscle that has produced spikes at this rate for a minute (dsp's
@@ -56,6 +57,7 @@ BUSY_HALF_S = 3.2
 #: of them were noise peaks, weak ECG beats or single units of a nearby
 #: contraction, and the accuracy goals are stated for FPs >= 5x noise (§2.1).
 FAINT_SNR = 5.0
+FAINT_SNR_ONE_CHANNEL = 6.0
 #: Second discharge of a doublet follows the first by 10-110 ms ([R4], §1.1).
 DOUBLET_MIN_S = 0.010
 DOUBLET_MAX_S = 0.110
@@ -153,18 +155,23 @@ def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
 
 
 def contraction_like(burst: Burst) -> bool:
-    """True for a sustained burst that looks like a contraction, not a cluster of spikes or a slow wave."""
-    dur = burst.duration_s
+    """True for a sustained burst that looks like a contraction, not discharges or a slow wave."""
+    if burst.kind != "sustained" or discharge_like(burst):
+        return False
     lf = burst.features.get("lf_ratio", math.nan)
     cv = burst.features.get("env_cv", math.nan)
-    if dur < 0.5 and lf >= 1.0:
-        return False
-    return not cv >= SPIKY_CV
+    return not ((burst.duration_s < 0.5 and lf >= 1.0) or cv >= 0.95)
 
 
-def spikes_inside(burst: Burst, context: Sequence[Burst]) -> int:
-    """Number of spike bursts in ``context`` whose peak lies within ``burst``."""
-    return sum(1 for b in context if b.kind == "spike" and burst.onset_s <= t_peak(b) <= burst.offset_s)
+def larger_twin(burst: Burst, context: Sequence[Burst]) -> Burst | None:
+    """A larger spike or single-discharge burst peaking within ``SAME_DISCHARGE_S`` of ``burst``."""
+    t = t_peak(burst)
+    for b in context:
+        if b is burst or not (b.kind == "spike" or discharge_like(b)):
+            continue
+        if abs(t_peak(b) - t) <= SAME_DISCHARGE_S and abs(b.peak_uv) > abs(burst.peak_uv):
+            return b
+    return None
 
 
 def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
@@ -178,7 +185,7 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
       +-``DENSE_HALF_S`` (far denser than fasciculations fire, §1.1).
     """
     snr = burst.features.get("peak_snr", math.nan)
-    if snr < FAINT_SNR:
+    if snr < (FAINT_SNR if len(burst.channels) > 1 else FAINT_SNR_ONE_CHANNEL):
         return f"too faint ({snr:.1f}x noise) to tell from noise or heartbeat pickup"
     if "peak_snr" in burst.features and not math.isfinite(snr):
         # dsp reports NaN when it could not measure the spike (seen inside
@@ -194,18 +201,18 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
         if b.onset_s <= t <= b.offset_s:
             if b.kind == "artifact" and chans.intersection(b.channels):
                 return f"inside a {b.artifact} artefact on {b.channels[0]}"
-            if b.kind == "sustained" and contraction_like(b):
+            if contraction_like(b):
                 return f"part of sustained activity on {', '.join(b.channels)}"
-        if b.kind != "spike":
+        if not (b.kind == "spike" or discharge_like(b)):
             continue
         dt = abs(t_peak(b) - t)
-        if b.channels[0] == burst.channels[0] and dt <= DENSE_HALF_S:
+        if b.kind == "spike" and b.channels[0] == burst.channels[0] and dt <= DENSE_HALF_S:
             dense += 1
         big = abs(b.peak_uv)
         if dt <= SAME_DISCHARGE_S and big > abs(burst.peak_uv):
             return f"same discharge as the larger spike on {b.channels[0]}"
         if (
-            dt <= ECHO_S
+            ECHO_MIN_S <= dt <= ECHO_S
             and big >= ECHO_RATIO * abs(burst.peak_uv)
             and (chans.intersection(b.channels) or len(b.channels) >= 3)
         ):

@@ -48,6 +48,8 @@ SLOW_FADE_S = 2.0
 ON_OFF_CV = 0.55
 #: Envelope CV of separate spikes with silence between: not a contraction.
 SPIKY_CV = 0.95
+#: Longest "sustained" burst that can be one large MUAP and its envelope tail.
+SINGLE_DISCHARGE_S = 0.3
 #: Longest burst that can be one heartbeat (QRS 80-120 ms, §1.6, plus edges).
 BEAT_MAX_S = 0.3
 
@@ -169,6 +171,14 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
         )
     width = feature(burst, "width_s")
     phases = feature(burst, "phases")
+    if n_ch == 1 and math.isfinite(phases) and phases <= 1:
+        # A one-sided bump on one channel: a MUAP is bi- or triphasic at the
+        # skin (§1.1: 2-7 phases), a filtered QRS or baseline wobble is not.
+        # On tuning seeds this removed a fifth of the false twitches, no true one.
+        return Decision(
+            "artifact", 0.45, f"single one-sided bump on {ch}{snr_txt}, like heartbeat pickup, not a twitch shape",
+            "ecg",
+        )
     shape = []
     if math.isfinite(width):
         shape.append(f"{width * 1000:.0f} ms")
@@ -192,6 +202,23 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
     if notes:
         text += "; but " + ", ".join(notes)
     return Decision("fasciculation", round(conf, 3), text)
+
+
+def discharge_like(burst: Burst) -> bool:
+    """True for a sustained burst that is really one large discharge or a cluster of them.
+
+    dsp reports a big MUAP (say 100x noise) as a 100-300 ms "sustained"
+    burst, because its envelope stays above threshold for a while; a spiky
+    envelope (CV >= SPIKY_CV) is separate discharges with silence between.
+    Neither has the < 20 Hz energy of motion or ECG.
+    """
+    if burst.kind != "sustained":
+        return False
+    lf = feature(burst, "lf_ratio")
+    if math.isfinite(lf) and lf >= 1.0:
+        return False
+    cv = feature(burst, "env_cv")
+    return burst.duration_s <= SINGLE_DISCHARGE_S or (math.isfinite(cv) and cv >= SPIKY_CV)
 
 
 def cramp_votes(burst: Burst, *, motion_overlap: bool = False) -> list[tuple[float, str]]:
@@ -259,11 +286,16 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
     if dur < 0.5 and math.isfinite(lf) and lf >= 1.0:
         return Decision("artifact", 0.7, f"slow (<20 Hz) {_fmt_s(dur)} deflection on {where}, not muscle activity",
                         "motion")
+    if discharge_like(burst):
+        snr = feature(burst, "peak_snr")
+        snr_txt = f", {snr:.0f}x noise" if math.isfinite(snr) else ""
+        if dur <= SINGLE_DISCHARGE_S:
+            return Decision("fasciculation", 0.7, f"single large discharge on {where}{snr_txt}, "
+                            f"{_fmt_s(dur)} with its after-swing, no repetition")
+        return Decision("fasciculation", 0.5, f"a cluster of separate twitches over {_fmt_s(dur)} on {where}"
+                        f"{snr_txt} (too close together to count one by one)", "cluster")
     if math.isfinite(cv) and cv >= SPIKY_CV:
-        if math.isfinite(lf) and lf >= 1.0:
-            return Decision("artifact", 0.6, f"repeated slow deflections for {_fmt_s(dur)} on {where}", "motion")
-        return Decision("fasciculation", 0.5, f"a cluster of separate twitches over {_fmt_s(dur)} on {where} "
-                        "(too close together to count one by one)", "cluster")
+        return Decision("artifact", 0.6, f"repeated slow deflections for {_fmt_s(dur)} on {where}", "motion")
     votes = cramp_votes(burst, motion_overlap=motion_overlap)
     score = sum(w for w, _ in votes)
     p_cramp = _sigmoid(score)
