@@ -23,7 +23,7 @@ import numpy as np
 
 from dsp import InputFormatError, UnsupportedFormatError
 from recordings._base import BaseReader
-from recordings._edf import _TO_UV, channel_type_from_label
+from recordings._edf_header import _TO_UV, channel_type_from_label
 from recordings._info import RecordingInfo
 
 #: Bytes per sample of the WFDB storage formats whose length we can check.

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import check_reader
 
 from dsp import InputFormatError, RecordingNotFoundError, UnsupportedFormatError
 from recordings import open_recording, read_recording, supported_formats, write_recording
@@ -172,3 +173,24 @@ def test_multi_rate_edf_written_by_pyedflib(tmp_path):
         resp = read_recording(path, channels=["Resp"])
     assert resp.fs == 10.0 and resp.info.channel_units == ("uV",)
     np.testing.assert_allclose(resp.data[:, 0], slow[0] * 1e6, atol=4e6 / 65535)
+
+
+def test_discontinuous_edf_gaps_become_nan(tmp_path):
+    x = np.arange(4000, dtype=np.float32)[:, None] / 10
+    path = write_recording(tmp_path / "d.edf", x, 1000.0, ["m1"], physical_range=(-500, 500))
+    raw = bytearray(path.read_bytes())
+    raw[192:197] = b"EDF+D"
+    hdr, rec_bytes = 256 * 3, (1000 + 120) * 2
+    for r, onset in ((2, b"+5"), (3, b"+6")):  # records 3 and 4 start at 5 s and 6 s: a 3 s gap
+        at = hdr + r * rec_bytes + 2000
+        assert raw[at : at + 2] == f"+{r}".encode()
+        raw[at : at + 2] = onset
+    path.write_bytes(bytes(raw))
+    with pytest.warns(UserWarning, match=r"1 gap\(s\), 3.000 s in all, filled with NaN"):
+        rec = read_recording(path)
+    assert rec.n_samples == 7000
+    np.testing.assert_allclose(rec.data[:2000], x[:2000], atol=0.01)
+    assert np.isnan(rec.data[2000:5000]).all()
+    np.testing.assert_allclose(rec.data[5000:], x[2000:], atol=0.01)
+    data, _ = check_reader(path)  # chunk boundaries across the gap change nothing
+    np.testing.assert_array_equal(data, rec.data)
