@@ -24,6 +24,7 @@ from classifier._context import (
     WINDOW_S,
     absorbed_by,
     beat_like,
+    discharge_edge,
     larger_twin,
     ecg_train,
     motion_overlap,
@@ -155,6 +156,9 @@ class Classifier:
         ctx = self._context(burst, since)
         beats, rr = ecg_train(burst, ctx) if beat_like(burst) else (0, math.nan)
         if burst.kind == "artifact":
+            if beats < 3 and discharge_edge(burst, ctx) is not None:
+                self.n_absorbed += 1
+                return None
             d = decide_guard(burst)
             if beats >= 3 and burst.artifact in ("motion", "pop"):
                 d = Decision("artifact", 0.75 if beats == 3 else 0.9,

@@ -43,8 +43,12 @@ DENSE_HALF_S = 2.0
 ECHO_S = 0.25
 ECHO_MIN_S = 0.03
 ECHO_RATIO = 5.0
-#: Spikes within this of a larger one are the same discharge on other channels.
-SAME_DISCHARGE_S = 0.015
+#: Spikes within this of a larger one are the same discharge on other channels;
+#: up to SAME_DISCHARGE_WIDE_S when the other is SAME_DISCHARGE_RATIO times
+#: larger (peak times scatter by several samples at 200-250 Hz, §1.4).
+SAME_DISCHARGE_S = 0.010
+SAME_DISCHARGE_WIDE_S = 0.025
+SAME_DISCHARGE_RATIO = 2.0
 #: A muscle that has produced spikes at this rate for a minute (dsp's
 #: prior_spike_rate, per min) and is still producing BUSY_COUNT within
 #: +-BUSY_HALF_S on all channels is contracting, not twitching: on tuning seeds
@@ -53,6 +57,8 @@ SAME_DISCHARGE_S = 0.015
 BUSY_PRIOR_RATE = 150.0
 BUSY_COUNT = 40
 BUSY_HALF_S = 3.2
+#: Longest motion flag that can be the edge of one discharge.
+EDGE_MAX_S = 0.1
 #: Spikes below this peak/noise ratio are not reported: on tuning seeds most
 #: of them were noise peaks, weak ECG beats or single units of a nearby
 #: contraction, and the accuracy goals are stated for FPs >= 5x noise (§2.1).
@@ -169,7 +175,31 @@ def larger_twin(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     for b in context:
         if b is burst or not (b.kind == "spike" or discharge_like(b)):
             continue
-        if abs(t_peak(b) - t) <= SAME_DISCHARGE_S and abs(b.peak_uv) > abs(burst.peak_uv):
+        dt = abs(t_peak(b) - t)
+        big = abs(b.peak_uv)
+        if (dt <= SAME_DISCHARGE_S and big > abs(burst.peak_uv)) or (
+            dt <= SAME_DISCHARGE_WIDE_S and big >= SAME_DISCHARGE_RATIO * abs(burst.peak_uv)
+        ):
+            return b
+    return None
+
+
+def discharge_edge(burst: Burst, context: Sequence[Burst]) -> Burst | None:
+    """For a brief motion flag: the twitch whose steep edge tripped it, or None.
+
+    dsp's motion guard fires for 20-70 ms on the rising edge of a big MUAP at
+    200-250 Hz (tuning seeds); real motion lasts 50 ms-1 s and is slow (§1.6).
+    """
+    if burst.kind != "artifact" or burst.artifact != "motion" or burst.duration_s > EDGE_MAX_S:
+        return None
+    for b in context:
+        if b is burst or not (b.kind == "spike" or discharge_like(b)):
+            continue
+        snr = b.features.get("peak_snr", math.nan)
+        if not snr >= FAINT_SNR:
+            continue
+        t = t_peak(b)
+        if burst.onset_s - 0.02 <= t <= burst.offset_s + 0.03:
             return b
     return None
 
@@ -209,7 +239,9 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
         if b.kind == "spike" and b.channels[0] == burst.channels[0] and dt <= DENSE_HALF_S:
             dense += 1
         big = abs(b.peak_uv)
-        if dt <= SAME_DISCHARGE_S and big > abs(burst.peak_uv):
+        if (dt <= SAME_DISCHARGE_S and big > abs(burst.peak_uv)) or (
+            dt <= SAME_DISCHARGE_WIDE_S and big >= SAME_DISCHARGE_RATIO * abs(burst.peak_uv)
+        ):
             return f"same discharge as the larger spike on {b.channels[0]}"
         if (
             ECHO_MIN_S <= dt <= ECHO_S
