@@ -57,6 +57,9 @@ SAME_DISCHARGE_RATIO = 2.0
 BUSY_PRIOR_RATE = 150.0
 BUSY_COUNT = 40
 BUSY_HALF_S = 3.2
+#: Units fire singly while a contraction ramps up or fades below dsp's
+#: threshold: spikes this close to a contraction on its channels belong to it.
+CONTRACTION_EDGE_S = 0.5
 #: Longest motion flag that can be the edge of one discharge.
 EDGE_MAX_S = 0.1
 #: Spikes below this peak/noise ratio are not reported: on tuning seeds most
@@ -233,6 +236,12 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
                 return f"inside a {b.artifact} artefact on {b.channels[0]}"
             if contraction_like(b):
                 return f"part of sustained activity on {', '.join(b.channels)}"
+        elif (
+            b.onset_s - CONTRACTION_EDGE_S <= t <= b.offset_s + CONTRACTION_EDGE_S
+            and contraction_like(b)
+            and chans.intersection(b.channels)
+        ):
+            return f"a unit recruited or released at the edge of the contraction on {', '.join(b.channels)}"
         if not (b.kind == "spike" or discharge_like(b)):
             continue
         dt = abs(t_peak(b) - t)
