@@ -1,4 +1,14 @@
-"""Decisions that need neighbouring bursts: ECG trains, artefact overlap, doublets.
+"""Decisions that need neighbouring bursts.
+
+* ECG: a brief burst in a regular train (RR 0.4-1.5 s, similar size, same
+  channels) is a heartbeat, whatever kind dsp gave it (science.md §1.6).
+* Absorption: a spike gets no event of its own when it is part of something
+  else: inside an artefact or a contraction, at a contraction's edge, a ripple
+  or a split copy of a larger discharge, too dense to be separate twitches, or
+  too faint to tell from noise. A brief motion flag on the edge of a big MUAP
+  and a "sustained" burst that duplicates a larger spike are dropped likewise.
+  Each rule's numbers come from tuning seeds of the simulator (comments).
+* Doublets are found in ``classifier._classify`` from the decided twitches.
 
 A burst's context is every burst whose offset lies in
 ``[burst.offset_s - RETAIN_S, burst.offset_s + HOLD_S]``. The streaming
@@ -66,6 +76,8 @@ EDGE_MAX_S = 0.1
 #: of them were noise peaks, weak ECG beats or single units of a nearby
 #: contraction, and the accuracy goals are stated for FPs >= 5x noise (§2.1).
 FAINT_SNR = 5.0
+#: On a single channel nothing corroborates a spike; noise peaks and heartbeat
+#: remnants reached 5-6x noise on tuning seeds (more often at 250 Hz).
 FAINT_SNR_ONE_CHANNEL = 6.0
 #: Second discharge of a doublet follows the first by 10-110 ms ([R4], §1.1).
 DOUBLET_MIN_S = 0.010

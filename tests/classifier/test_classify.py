@@ -234,3 +234,24 @@ def test_unknown_channel_and_bad_rate_are_clear_errors():
         Classifier(0.0, CH)
     with pytest.raises(TypeError, match="expected dsp.Burst"):
         Classifier(1000.0, CH).feed(["not a burst"])
+
+
+def test_brief_motion_flag_on_the_edge_of_a_big_twitch_is_dropped():
+    edge = Burst(("calf_1",), 8.0, 8.024, 60.0, "artifact", artifact="motion", features={"t_peak_s": 8.01})
+    twitch = spike(8.02, ch=("calf_1", "calf_2"), peak=300.0, peak_snr=80.0)
+    assert [e.trial_type for e in run([edge, twitch])] == ["fasciculation"]
+    # A real motion artefact (0.4 s) stays.
+    slow = Burst(("calf_1",), 8.0, 8.4, 900.0, "artifact", artifact="motion")
+    assert sorted(e.trial_type for e in run([slow, spike(9.0)])) == ["artifact", "fasciculation"]
+
+
+def test_spikes_at_the_edge_of_a_contraction_belong_to_it():
+    # (Only contractions that end within the hold time are known in time for
+    # the spikes at their start; a fading edge is always covered.)
+    contraction = sustained(20.0, 22.5, ch=("calf_1", "calf_2"), fall_s=0.4, env_cv=0.3)
+    before = spike(19.7, ch=("calf_2",))
+    after = spike(22.8, ch=("calf_1",))
+    elsewhere = spike(19.7, ch=("calf_4",))
+    events = run([before, after, elsewhere, contraction])
+    assert sorted((e.trial_type, e.channels[0]) for e in events) == [
+        ("fasciculation", "calf_4"), ("voluntary", "calf_1")]
