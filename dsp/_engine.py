@@ -21,7 +21,8 @@ indices):
   only on quiet blocks (no burst candidate, no artefact), so a minute-long
   cramp cannot drag it up;
 * guards: dropout (non-finite samples), flat (raw peak-to-peak <= flat_ptp),
-  clipping (>= clip_run identical samples at the running extreme), motion
+  clipping (>= clip_run identical samples at the running extreme, further
+  than clip_snr noise RMS from the level of the last mains period), motion
   (block-mean minus a slow baseline large against noise and band power), pop
   candidates (a big one-sample jump after which the raw level stays shifted).
 """
@@ -37,8 +38,8 @@ N_ART = len(ART_NAMES)
 
 # Float parameter slots.
 F_SPIKE_ON, F_SPIKE_OFF, F_SUS_ON, F_SUS_OFF, F_FLAT, F_POP, F_POP_LEVEL = 0, 1, 2, 3, 4, 5, 6
-F_MOT_SNR, F_MOT_RATIO, F_MOT_ALPHA, F_ETA, F_NOISE_MIN, F_SPIKE_PEAK = 7, 8, 9, 10, 11, 12
-N_FP = 13
+F_MOT_SNR, F_MOT_RATIO, F_MOT_ALPHA, F_ETA, F_NOISE_MIN, F_SPIKE_PEAK, F_CLIP_SNR, F_DUTY = 7, 8, 9, 10, 11, 12, 13, 14
+N_FP = 15
 # Int parameter slots.
 I_CLIP_RUN, I_MERGE, I_MIN, I_ART_MERGE, I_SHIFT = 0, 1, 2, 3, 4
 N_IP = 5
@@ -135,6 +136,7 @@ def _run_blocks(
             ep = l_e_pos[0]
             esum = l_e_sum[0]
             peak_min = fp[F_SPIKE_PEAK] * nz
+            clip_dev = fp[F_CLIP_SNR] * nz
             for k in range(block_n):
                 i = i0 + k
                 ai = abs0 + k
@@ -186,7 +188,13 @@ def _run_blocks(
                 last = xr
                 rmax = max(rmax, xr)
                 rmin = min(rmin, xr)
-                if run >= clip_run and rmax > rmin and (xr == rmax or xr == rmin):
+                # a run at the running extreme AND far from the current level:
+                # a quantised quiet signal (10-bit Arduino) repeats its few
+                # codes, extremes included, without being clipped
+                if (
+                    run >= clip_run and rmax > rmin and (xr == rmax or xr == rmin)
+                    and abs(xr - bsum / bfill) > clip_dev
+                ):
                     if run == clip_run:
                         clip_cnt += clip_run
                         if first_clip < 0:
@@ -320,6 +328,7 @@ def _run_blocks(
             if state == 1:
                 if ms > off_thr * off_thr:
                     l_su[3] = blk_end
+                    l_su[4] += 1
                 if env < off_thr or not valid:
                     l_su[0] = 2
                     l_su[2] = l_su[3]
@@ -340,9 +349,18 @@ def _run_blocks(
                         break
                 if onset == blk_end:
                     onset = abs0
-                if state == 2 and onset - l_su[2] <= merge_n:
+                n_bt = (blk_end - onset) // block_n
+                # Merge only runs that keep the candidate mostly active: a
+                # low-level cramp's fragments do, ECG beats (0.1 s every
+                # ~0.85 s) do not and stay separate spikes for the classifier.
+                if (
+                    state == 2 and onset - l_su[2] <= merge_n
+                    and l_su[4] * block_n >= fp[F_DUTY] * (onset - l_su[1])
+                ):
                     l_su[0] = 1
+                    l_su[4] += n_bt
                 else:
+                    l_su[4] = n_bt
                     if state == 2 and l_su[2] - l_su[1] >= min_n:
                         m = l_n[1]
                         su_rec[c, m, 0] = l_su[1]

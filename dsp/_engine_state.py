@@ -21,7 +21,7 @@ class EngineState:
     sp_peak: np.ndarray  # (C,)
     env_ring: np.ndarray  # (C, n_env) block mean squares
     env_pos: np.ndarray  # (C, 2) int64: position, filled
-    su: np.ndarray  # (C, 4) int64: state (0 idle, 1 active, 2 closing), on, off, last_above
+    su: np.ndarray  # (C, 5) int64: state (0 idle, 1 active, 2 closing), on, off, last_above, active blocks
     art: np.ndarray  # (C, N_ART, 3) int64: active, on, off
     raw: np.ndarray  # (C, 9) float64: last, rmax, rmin, base, base_ok, prev_mean, pop_step, pop_prev_mean, box_sum
     box: np.ndarray  # (C, n_box) last raw samples for the mains-free level (one mains period)
@@ -49,7 +49,7 @@ def init_engine_state(n_channels: int, w: int, n_env: int, noise: np.ndarray, n_
         sp_peak=np.zeros(n_channels),
         env_ring=np.zeros((n_channels, n_env)),
         env_pos=np.zeros((n_channels, 2), dtype=np.int64),
-        su=np.zeros((n_channels, 4), dtype=np.int64),
+        su=np.zeros((n_channels, 5), dtype=np.int64),
         art=np.zeros((n_channels, N_ART, 3), dtype=np.int64),
         raw=raw,
         box=np.zeros((n_channels, max(1, n_box))),

@@ -45,6 +45,7 @@ class Grouper:
         self.group_n = round(cfg.spike_group_s * fs)
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
+        self.flat_min_n = round(cfg.flat_min_s * fs)
         self.spikes: list[list] = []  # [c, on, off, peak_idx, peak]
         self.released: list[list] = []
         self.segments: list[tuple[int, int, int]] = []  # accepted sustained (c, on, off), for coverage
@@ -74,13 +75,20 @@ class Grouper:
             for c in np.flatnonzero(out.ar_n):
                 for m in range(out.ar_n[c]):
                     k, on, off = (int(v) for v in out.ar_rec[c, m])
-                    self.arts.append((k, int(c), on, off))
+                    self._add_art(k, int(c), on, off)
         if out.po_n.any():
             for c in np.flatnonzero(out.po_n):
                 for m in range(out.po_n[c]):
                     item = (int(c), int(out.po_rec[c, m]), float(out.po_val[c, m]))
                     self.pops.append(item)
                     self.pop_seen.append(item)
+
+    def _add_art(self, kind: int, c: int, on: int, off: int) -> None:
+        # A coarse ADC (8-bit Myo at 200 Hz) repeats one code for a 25 ms
+        # block at rest: only a flat line of flat_min_s is "no signal".
+        if ART_NAMES[kind] == "flat" and off - on < self.flat_min_n:
+            return
+        self.arts.append((kind, c, on, off))
 
     def close_open(self, n_total: int) -> None:
         """End of stream: turn the kernel's open runs into events."""
@@ -102,7 +110,7 @@ class Grouper:
                 es.su[c, 0] = 0
             for k in range(len(ART_NAMES)):
                 if es.art[c, k, 0] == 1:
-                    self.arts.append((k, c, int(es.art[c, k, 1]), int(es.art[c, k, 2])))
+                    self._add_art(k, c, int(es.art[c, k, 1]), int(es.art[c, k, 2]))
                     es.art[c, k, 0] = 0
         self.limit = n_total
 
@@ -227,9 +235,31 @@ class Grouper:
                 continue
             if any(o[0] != c and abs(o[1] - idx) <= win for o in self.pop_seen):
                 continue  # several channels jumped: motion, not a pop
+            if not self._level_shift(c, idx, step):
+                continue  # a big sample jump inside EMG (low fs), not a step
             out.append(self._burst("artifact", [(c, idx, idx + self.pop_n)], "pop"))
         self.pops = keep
         return out
+
+    def _level_shift(self, c: int, idx: int, step: float) -> bool:
+        """Median raw level over >= 50 ms after the jump differs from the one
+        before by at least ``pop_level_frac`` of the jump (the kernel's check
+        uses one mains period, a handful of samples at 125-250 Hz)."""
+        p = self.p
+        n = max(6, round(0.05 * p.fs))
+        raw, a = p._raw_ring.get(idx - n, idx + n)
+        col = raw[:, c]
+        before = col[: max(idx - a, 0)]
+        after = col[max(idx - a, 0) :]
+        before = before[np.isfinite(before)]
+        after = after[np.isfinite(after)]
+        if before.size < 2 or after.size < 2:
+            return True  # not enough context: keep the kernel's decision
+        shift = abs(float(np.median(after)) - float(np.median(before)))
+        # A step has one big jump; strong EMG at 125-250 Hz has many.
+        jumps = np.abs(np.diff(col[np.isfinite(col)].astype(np.float64)))
+        second = np.sort(jumps)[-2] if jumps.size >= 2 else 0.0
+        return shift >= p.config.pop_level_frac * step and second <= 0.5 * step
 
     # ------------------------------------------------------------ building
     def _burst(self, kind: str, members: list[tuple[int, int, int]], artifact: str = "") -> Burst:

@@ -53,8 +53,10 @@ class DetectorConfig:
         A spike run is kept only if its peak |y| reaches this many noise RMS
         (energy alone lets broad noise swells through).
     spike_max_s : float
-        Longest run reported as a spike, s (a doublet spans up to ~110 ms,
-        science.md 1.7). Longer runs are reported as short sustained bursts.
+        Longest run reported as a spike, s (a doublet spans up to ~110 ms and
+        an ECG QRS 80-120 ms plus the smoothing window, science.md 1.7; ECG
+        beats must arrive as spikes so the classifier can judge their
+        periodicity). Longer runs are reported as short sustained bursts.
     spike_group_s : float
         Spikes on different channels whose peaks lie within this many seconds
         form one Burst.
@@ -67,12 +69,23 @@ class DetectorConfig:
     sustained_merge_s : float
         Sustained runs on one channel closer than this are merged, s (a
         low-level cramp fires 6-25 pps per unit and must not fragment,
-        science.md 0.2).
+        science.md 0.2; 0.5 s keeps gym repetitions 0.5-1 s apart separate
+        in the simulator).
+    sustained_merge_duty : float
+        ... but only while the candidate has been active (block RMS above the
+        off threshold) for at least this fraction of its span: ECG beats
+        (0.1 s every ~0.85 s) must not chain into one "sustained" burst.
     flat_ptp_uv : float
         A block whose raw peak-to-peak is at most this is "flat", µV.
+    flat_min_s : float
+        Shortest flat stretch reported as a "flat" artefact, s.
     clip_run : int
         Identical consecutive samples at the channel's running extreme that
         count as clipping (samples).
+    clip_snr : float
+        ... and only when that value lies further than this many noise RMS
+        from the raw level of the last mains period (a quiet, coarsely
+        quantised signal repeats its extreme codes without clipping).
     pop_step_snr : float
         A sample-to-sample jump above this many noise RMS is a pop candidate.
     pop_level_frac : float
@@ -111,15 +124,18 @@ class DetectorConfig:
     spike_on_snr: float = 2.4
     spike_off_snr: float = 1.4
     spike_peak_snr: float = 4.0
-    spike_max_s: float = 0.12
+    spike_max_s: float = 0.2
     spike_group_s: float = 0.005
     sustained_window_s: float = 0.15
     sustained_on_snr: float = 3.0
     sustained_off_snr: float = 2.0
     sustained_min_s: float = 0.3
-    sustained_merge_s: float = 0.75
+    sustained_merge_s: float = 0.5
+    sustained_merge_duty: float = 0.5
     flat_ptp_uv: float = 1e-3
+    flat_min_s: float = 0.25
     clip_run: int = 3
+    clip_snr: float = 10.0
     pop_step_snr: float = 40.0
     pop_level_frac: float = 0.5
     pop_s: float = 0.3

@@ -142,6 +142,8 @@ class Pipeline:
         fp[_engine.F_SUS_ON] = cfg.sustained_on_snr
         fp[_engine.F_SUS_OFF] = cfg.sustained_off_snr
         fp[_engine.F_FLAT] = cfg.flat_ptp_uv
+        fp[_engine.F_CLIP_SNR] = cfg.clip_snr
+        fp[_engine.F_DUTY] = cfg.sustained_merge_duty
         fp[_engine.F_POP] = cfg.pop_step_snr
         fp[_engine.F_POP_LEVEL] = cfg.pop_level_frac
         fp[_engine.F_MOT_SNR] = cfg.motion_snr
@@ -194,8 +196,9 @@ class Pipeline:
         dict
             ``{channel: {"noise_uv": µV, "mains_hz": Hz (NaN if none),
             "clipped_s": s, "flat_s": s, "dropout_s": s, "no_signal": bool}}``;
-            ``no_signal`` is True when the latest block was flat or more than
-            half of the processed time was flat or lost.
+            ``no_signal`` is True when the channel is flat now (for at least
+            ``flat_min_s``) or more than half of the processed time was flat
+            or lost.
         """
         noise = self.noise_uv
         mains = float(self.mains_hz) if self.mains_hz is not None else float("nan")
@@ -207,7 +210,11 @@ class Pipeline:
                 last_flat = False
             else:
                 counts = self._es.counts[c]
-                last_flat = bool(self._es.ints[c, 2])
+                # flat now, and for at least flat_min_s (a coarse ADC repeats a code for one block)
+                art = self._es.art[c, 1]
+                last_flat = bool(self._es.ints[c, 2]) and art[0] == 1 and (
+                    self._done - art[1] >= self.config.flat_min_s * self.fs
+                )
             flat_s, drop_s = counts[1] / self.fs, counts[2] / self.fs
             out[name] = {
                 "noise_uv": float(noise[c]),
