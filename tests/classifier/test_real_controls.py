@@ -1,0 +1,55 @@
+"""Real recordings as negative controls: held contractions and jaw clenches are not cramps.
+
+No public recording has labelled fasciculations or cramps (shared/data/real/README.md),
+so real data can only check what must *not* happen.
+"""
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from classifier import Classifier
+from dsp import Pipeline
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+
+
+def _real(rel: str) -> Path:
+    path = SHARED / "data" / "real" / rel
+    if not path.exists():
+        pytest.skip(f"real recording not available: {path}")
+    return path
+
+
+def _events(path: Path):
+    from recordings import open_recording
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # irregular time stamps are reported by the reader, not our concern
+        with open_recording(path) as reader:
+            info = reader.info
+            pipe = Pipeline(info.fs, info.channels)
+            clf = Classifier(info.fs, info.channels)
+            events = []
+            for chunk in reader.chunks():
+                events += clf.feed(pipe.process(chunk))
+            events += clf.feed(pipe.flush()) + clf.flush()
+    return events
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "openbci_gui_cyton_sample/OpenBCI_GUI-v6-blinks-jawClench-alpha.txt",  # jaw clenches, Cyton 250 Hz
+        "opensignals_biosignalsplux/emg_bursts.h5",  # repeated voluntary bursts
+    ],
+)
+def test_voluntary_contractions_in_real_recordings_are_not_confident_cramps(rel):
+    events = _events(_real(rel))
+    contractions = [e for e in events if e.trial_type in ("cramp", "voluntary")]
+    assert contractions, "the recording's contractions should be detected at all"
+    confident_cramps = [e for e in events if e.trial_type == "cramp" and e.confidence > 0.6]
+    assert confident_cramps == []
+    for e in contractions:
+        assert e.evidence and e.channels
