@@ -25,8 +25,8 @@ from classifier._context import (
     absorbed_by,
     beat_like,
     discharge_edge,
-    larger_twin,
     ecg_train,
+    larger_twin,
     motion_overlap,
     same_site,
 )
@@ -47,6 +47,18 @@ class Classifier:
         Sampling rate of the signal the bursts came from, Hz.
     channels : sequence of str
         Channel names; every burst must name only these.
+
+    Attributes
+    ----------
+    n_absorbed : int
+        Bursts that got no event of their own because they were part of
+        another (a contraction, an artefact, a larger discharge) or too faint.
+
+    Notes
+    -----
+    Decisions are final when returned. A spike is held ``HOLD_S`` (~3.8 s)
+    of signal time; a contraction that dsp reports only when it ends is not
+    known to the spikes at its start if it lasts longer than that.
 
     Examples
     --------
