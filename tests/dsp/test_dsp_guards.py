@@ -123,3 +123,28 @@ def test_real_physionet_recording_at_4_khz_runs(shared_dir):
     # A needle recording of a healthy muscle: activity present, no NaN features.
     assert any(b.kind in ("sustained", "spike") for b in bursts)
     assert all(b.onset_s < b.offset_s or b.kind == "artifact" for b in bursts)
+
+
+def test_ecg_like_beats_stay_separate_spikes_not_one_long_burst():
+    # QRS-like biphasic pulses every 0.85 s (70 bpm) on two channels.
+    x = noise(12000, 2, seed=27)
+    beats = np.arange(1.0, 11.5, 0.85)
+    for t in beats:
+        for c in range(2):
+            add_spike(x, FS, t, c, 150.0, lam_s=0.008)
+    bursts = detect_bursts(x, FS, ("a", "b"), mains_hz=None)
+    assert not any(b.kind == "sustained" and b.duration_s > 0.5 for b in bursts)
+    spikes = [b for b in bursts if b.kind == "spike" and len(b.channels) == 2]
+    assert len(spikes) >= 0.9 * len(beats)
+    gaps = np.diff([b.features["t_peak_s"] for b in spikes])
+    assert np.allclose(gaps, 0.85, atol=0.01)  # periodicity is there for the classifier
+
+
+def test_coarsely_quantised_rest_is_neither_clipped_nor_flat():
+    # A 10-bit Arduino at rest: a few codes around mid-scale, repeated often.
+    rng = np.random.default_rng(28)
+    x = np.round(512 + rng.normal(0, 0.8, (10000, 1))).astype(np.float32)
+    pipe = Pipeline(FS, ("a",), mains_hz=None)
+    bursts = pipe.process(Chunk(x, FS, 0.0, ("a",))) + pipe.flush()
+    assert [b for b in bursts if b.kind == "artifact"] == []
+    assert pipe.quality()["a"]["clipped_s"] == 0 and not pipe.quality()["a"]["no_signal"]
