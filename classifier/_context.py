@@ -47,6 +47,9 @@ RETAIN_S = 900.0
 #: seen as spikes reach several per second.
 DENSE_COUNT = 12
 DENSE_HALF_S = 2.0
+#: Only spikes of similar size count as one activity: a steady background
+#: unit (~6 Hz, §1.3 [R42]) must not hide a twitch of another size beside it.
+DENSE_SIZE_RATIO = 2.0
 #: A spike this much smaller than a discharge within +-ECHO_S is its ripple
 #: (band-pass and notch filters ring around a large MUAP; seen on tuning seeds
 #: as 5-15 % copies up to ~200 ms either side of a big one).
@@ -238,6 +241,7 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
         return "not measurable (no peak/noise ratio)"
     t = t_peak(burst)
     chans = set(burst.channels)
+    mine = abs(burst.peak_uv)
     dense = 0
     for b in context:
         if b is burst:
@@ -257,7 +261,13 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
         if not (b.kind == "spike" or discharge_like(b)):
             continue
         dt = abs(t_peak(b) - t)
-        if b.kind == "spike" and b.channels[0] == burst.channels[0] and dt <= DENSE_HALF_S:
+        big = abs(b.peak_uv)
+        if (
+            b.kind == "spike"
+            and b.channels[0] == burst.channels[0]
+            and dt <= DENSE_HALF_S
+            and max(big, mine) <= DENSE_SIZE_RATIO * max(min(big, mine), 1e-9)
+        ):
             dense += 1
         big = abs(b.peak_uv)
         if (dt <= SAME_DISCHARGE_S and big > abs(burst.peak_uv)) or (
