@@ -105,7 +105,7 @@ def test_ripples_and_split_groups_of_one_discharge_are_not_extra_twitches():
 def test_dense_spikes_and_spikes_inside_a_contraction_get_no_events():
     rng = random.Random(7)
     times = [10.0 + 0.25 * k + rng.uniform(-0.08, 0.08) for k in range(30)]  # ~4/s on one channel
-    dense = [spike(t, ch=("calf_3",), peak=rng.uniform(30, 120)) for t in times]
+    dense = [spike(t, ch=("calf_3",), peak=rng.uniform(60, 110)) for t in times]
     contraction = sustained(30.0, 33.0, ch=("calf_1",), fall_s=0.3, env_cv=0.3)
     inside = spike(31.0, ch=("calf_2",))
     events = run(dense + [contraction, inside])
