@@ -28,8 +28,12 @@ from classifier._context import (
     ecg_train,
     larger_twin,
     motion_overlap,
+    near_gap,
     same_site,
 )
+
+#: Sustained bursts shorter than this next to a data gap are its edge effects.
+GAP_BURST_MAX_S = 2.0
 from classifier._rules import Decision, decide_guard, decide_spike, decide_sustained, discharge_like, t_peak
 from dsp import Burst, Event
 
@@ -195,6 +199,10 @@ class Classifier:
         else:
             if discharge_like(burst) and larger_twin(burst, ctx) is not None:
                 # The same discharge also reached dsp as a larger spike.
+                self.n_absorbed += 1
+                return None
+            if burst.duration_s < GAP_BURST_MAX_S and near_gap(burst, ctx):
+                # A brief burst at the edge of missing or stuck samples.
                 self.n_absorbed += 1
                 return None
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr)

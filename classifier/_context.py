@@ -73,6 +73,10 @@ BUSY_HALF_S = 3.2
 #: Units fire singly while a contraction ramps up or fades below dsp's
 #: threshold: spikes this close to a contraction on its channels belong to it.
 CONTRACTION_EDGE_S = 0.5
+#: Guard flags that mean samples are missing or stuck, and how far their
+#: edges reach.
+GAP_KINDS = ("dropout", "flat", "clipping")
+GAP_EDGE_S = 0.2
 #: Longest motion flag that can be the edge of one discharge.
 EDGE_MAX_S = 0.1
 #: Spikes below this peak/noise ratio are not reported: on tuning seeds most
@@ -222,6 +226,24 @@ def discharge_edge(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     return None
 
 
+def near_gap(burst: Burst, context: Sequence[Burst]) -> str:
+    """Kind of a data gap (dropout, flat line, clipping) within ``GAP_EDGE_S`` of ``burst``, or ``""``.
+
+    Filters ring and steps appear where samples go missing or stick (BLE
+    packet loss on Ganglion/Myo, §1.6); on tuning seeds at 200 Hz every brief
+    "contraction" and most "twitches" near a dropout were such edges.
+    """
+    for b in context:
+        if (
+            b.kind == "artifact"
+            and b.artifact in GAP_KINDS
+            and b.onset_s - GAP_EDGE_S <= burst.offset_s
+            and burst.onset_s <= b.offset_s + GAP_EDGE_S
+        ):
+            return b.artifact
+    return ""
+
+
 def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
     """Why a spike is part of something else and no event of its own, or ``""``.
 
@@ -232,6 +254,9 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
     * among ``DENSE_COUNT`` or more spikes on its channel within
       +-``DENSE_HALF_S`` (far denser than fasciculations fire, §1.1).
     """
+    gap = near_gap(burst, context)
+    if gap:
+        return f"at the edge of a {gap} gap in the data"
     snr = burst.features.get("peak_snr", math.nan)
     if snr < (FAINT_SNR if len(burst.channels) > 1 else FAINT_SNR_ONE_CHANNEL):
         return f"too faint ({snr:.1f}x noise) to tell from noise or heartbeat pickup"

@@ -255,3 +255,12 @@ def test_spikes_at_the_edge_of_a_contraction_belong_to_it():
     events = run([before, after, elsewhere, contraction])
     assert sorted((e.trial_type, e.channels[0]) for e in events) == [
         ("fasciculation", "calf_4"), ("voluntary", "calf_1")]
+
+
+def test_bursts_at_the_edge_of_a_data_gap_get_no_events():
+    gap = Burst(CH, 40.0, 40.05, 0.0, "artifact", artifact="dropout")
+    edge_spike = spike(40.1, ch=("calf_1",))
+    edge_step = sustained(39.6, 40.0, ch=("calf_2",), fall_s=0.1, env_cv=0.3)
+    far = spike(41.0, ch=("calf_1",))
+    events = run([edge_step, gap, edge_spike, far])
+    assert sorted((e.trial_type, e.onset_s) for e in events) == [("artifact", 40.0), ("fasciculation", 41.0)]
