@@ -237,6 +237,8 @@ def near_gap(burst: Burst, context: Sequence[Burst]) -> str:
         if (
             b.kind == "artifact"
             and b.artifact in GAP_KINDS
+            # A dropout loses every channel; clipping and flat lines only their own.
+            and (b.artifact == "dropout" or set(b.channels).intersection(burst.channels))
             and b.onset_s - GAP_EDGE_S <= burst.offset_s
             and burst.onset_s <= b.offset_s + GAP_EDGE_S
         ):
