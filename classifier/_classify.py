@@ -34,7 +34,15 @@ from classifier._context import (
 
 #: Sustained bursts shorter than this next to a data gap are its edge effects.
 GAP_BURST_MAX_S = 2.0
-from classifier._rules import Decision, decide_guard, decide_spike, decide_sustained, discharge_like, t_peak
+from classifier._rules import (
+    Decision,
+    decide_guard,
+    decide_spike,
+    decide_sustained,
+    discharge_like,
+    fade_tail_s,
+    t_peak,
+)
 from dsp import Burst, Event
 
 
@@ -208,10 +216,17 @@ class Classifier:
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr)
         features = dict(burst.features)
         features.setdefault("t_peak_s", t_peak(burst))
+        offset = burst.offset_s
+        if d.trial_type == "cramp":
+            tail = fade_tail_s(burst)
+            if tail >= 0.05:
+                offset += tail
+                features["fade_tail_s"] = tail
+                extra_text += f"; end placed {tail:.1f} s after the signal sank into the noise, from its fade"
         return Event(
             channels=burst.channels,
             onset_s=burst.onset_s,
-            offset_s=burst.offset_s,
+            offset_s=offset,
             peak_uv=burst.peak_uv,
             trial_type=d.trial_type,
             confidence=d.confidence,

@@ -264,3 +264,15 @@ def test_bursts_at_the_edge_of_a_data_gap_get_no_events():
     far = spike(41.0, ch=("calf_1",))
     events = run([edge_step, gap, edge_spike, far])
     assert sorted((e.trial_type, e.onset_s) for e in events) == [("artifact", 40.0), ("fasciculation", 41.0)]
+
+
+def test_cramp_end_is_extended_by_the_fade_below_the_noise():
+    # Plateau at 10x noise, 4 s measured from 80 % down to dsp's offset at
+    # sqrt(2^2-1) = 1.73x noise: the fade goes on 4 * 1.73 / (8 - 1.73) = 1.1 s.
+    (ev,) = run([sustained(10.0, 70.0, fall_s=4.0, mean_snr=10.0, wobble=0.4)])
+    assert ev.trial_type == "cramp"
+    assert ev.offset_s == pytest.approx(70.0 + 4.0 * 3**0.5 / (8.0 - 3**0.5), abs=1e-6)
+    assert ev.features["fade_tail_s"] == pytest.approx(ev.offset_s - 70.0)
+    assert "from its fade" in ev.evidence
+    (vol,) = run([sustained(10.0, 13.0, fall_s=0.3, mean_snr=10.0)])
+    assert vol.trial_type == "voluntary" and vol.offset_s == 13.0
