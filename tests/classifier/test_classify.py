@@ -276,3 +276,10 @@ def test_cramp_end_is_extended_by_the_fade_below_the_noise():
     assert "from its fade" in ev.evidence
     (vol,) = run([sustained(10.0, 13.0, fall_s=0.3, mean_snr=10.0)])
     assert vol.trial_type == "voluntary" and vol.offset_s == 13.0
+
+
+def test_faint_slow_wave_is_heartbeat_like_not_a_twitch():
+    (ev,) = run([spike(3.0, ch=("calf_1", "calf_2"), peak_snr=6.5, lf_ratio=0.4, zc_hz=15.0, phases=2)])
+    assert (ev.trial_type, ev.subtype) == ("artifact", "ecg") and "heartbeat" in ev.evidence
+    (fp,) = run([spike(3.0, ch=("calf_1", "calf_2"), peak_snr=6.5, lf_ratio=0.1, zc_hz=60.0, phases=2)])
+    assert fp.trial_type == "fasciculation"
