@@ -165,7 +165,7 @@ def convert(in_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *
     """Convert any readable recording to EDF+ (.edf), BDF+ (.bdf) or CSV (.csv).
 
     Samples stream through in chunks; for EDF/BDF a first pass finds the
-    peak so the physical range covers the data without clipping. The
+    data's min and max so the physical range fits the data without clipping. The
     reader's annotations are copied into EDF+/BDF+ files.
 
     Returns
@@ -180,14 +180,15 @@ def convert(in_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *
         info = reader.info
         meta = dict(device=info.device, units=_short_unit(info.units), start_time=info.start_time, sync=False)
         if out_path.suffix.lower() in (".edf", ".bdf"):
-            peak = 0.0
+            lo, hi = np.inf, -np.inf
             for chunk in reader.chunks():
                 finite = chunk.data[np.isfinite(chunk.data)]
                 if finite.size:
-                    peak = max(peak, float(np.abs(finite).max()))
+                    lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
             from recordings._edf_writer import physical_range_for
 
-            meta["physical_range"] = physical_range_for(np.array([peak]), out_path.suffix.lower() == ".bdf")
+            span = np.array([lo, hi]) if lo <= hi else np.array([np.nan])
+            meta["physical_range"] = physical_range_for(span, out_path.suffix.lower() == ".bdf")
         with RecordingWriter(out_path, info.fs, info.channels, **meta) as writer:
             for onset, dur, text in info.annotations:
                 writer.add_annotation(onset, dur, text)

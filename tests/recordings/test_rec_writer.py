@@ -126,6 +126,17 @@ def test_write_recording_chooses_a_range_that_does_not_clip(tmp_path):
     assert rel < 1e-4
 
 
+def test_write_recording_fits_the_range_to_small_or_offset_data(tmp_path):
+    """A fixed +-16 384 µV EDF range would quantise in 0.5 µV steps; fitted to the data the
+    step is far below an EMG noise floor, also on top of a board's DC offset."""
+    small = _sig(2000, 1) * 0.5  # about +-150 µV
+    back = _quiet_read(write_recording(tmp_path / "small.edf", small, 1000.0, ["m1"]))
+    assert np.abs(back.data - small).max() < 0.01
+    offset = small + 60000.0
+    back = _quiet_read(write_recording(tmp_path / "offset.edf", offset, 1000.0, ["m1"]))
+    assert np.abs(back.data - offset).max() < 0.02
+
+
 def test_lost_and_nan_samples_are_annotated_not_hidden(tmp_path):
     path = tmp_path / "gaps.bdf"
     x = _sig(1000, 1)
