@@ -29,7 +29,6 @@ kill lands between the two writes, the count lags by one record and
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import datetime
 from pathlib import Path
