@@ -114,8 +114,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     rec = simulate(args.scenario, device=args.device, duration_s=args.duration, seed=args.seed)
     out = Path(args.output)
+    # The truth goes into the file as annotations; the table is written once, below.
     write_recording(out, rec.data, rec.fs, rec.channels, events=rec.truth,
-                    device=f"emgwatch-sim {args.device}")
+                    device=f"emgwatch-sim {args.device}", events_tsv=False)
     truth_path = out.with_name(out.stem + "_events.tsv")
     write_events_tsv(truth_path, rec.truth)
     counts: dict[str, int] = {}

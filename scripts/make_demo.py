@@ -28,7 +28,7 @@ def main() -> None:
     rec = simulate(SCENARIO, device=DEVICE, duration_s=DURATION_S, seed=SEED)
     path = out_dir / "demo_calf.edf"
     write_recording(path, rec.data, rec.fs, rec.channels, events=rec.truth,
-                    device=f"emgwatch-sim {DEVICE} {SCENARIO} seed {SEED}")
+                    device=f"emgwatch-sim {DEVICE} {SCENARIO} seed {SEED}", events_tsv=False)
     write_events_tsv(out_dir / "demo_calf_events.tsv", rec.truth)
     print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB) and its ground truth")
 
