@@ -57,15 +57,24 @@ def test_every_true_cramp_is_found_with_its_timing(night):
 
 def test_clear_twitches_are_found_at_their_time(night):
     truth_path, found_path, _ = night
-    truth = [e for e in read_events_tsv(truth_path) if e.trial_type == "fasciculation"]
-    found = [e for e in read_events_tsv(found_path) if e.trial_type == "fasciculation"]
-    assert truth, "the scenario must contain twitches"
+    # The table carries no SNR, so take it from the same simulation in-process
+    # (same scenario, device, duration and seed give bit-identical output).
+    from firmware_bridge import simulate
+
+    truth = simulate("night_calf_cramp", device="cyton_250", duration_s=150, seed=901).truth
+    assert len(truth) == len(read_events_tsv(truth_path))
+    cramps = [e for e in truth if e.trial_type == "cramp"]
     mid = lambda e: (e.onset_s + e.offset_s) / 2  # noqa: E731
-    hits = sum(any(abs(mid(f) - mid(t)) <= 0.05 for f in found) for t in truth)
-    # Truth includes twitches below the noise floor; most must still be found.
-    assert hits / len(truth) >= 0.5, f"only {hits} of {len(truth)} twitches found"
-    true_positive = sum(any(abs(mid(f) - mid(t)) <= 0.05 for t in truth) for f in found)
-    assert true_positive / max(len(found), 1) >= 0.7
+    # A twitch inside a cramp is one of the cramp's own discharges to the detector.
+    clear = [e for e in truth if e.trial_type == "fasciculation" and e.features["snr"] >= 5
+             and not any(c.onset_s - 1 <= mid(e) <= c.offset_s + 1 for c in cramps)]
+    twitches = [e for e in truth if e.trial_type == "fasciculation"]
+    found = [e for e in read_events_tsv(found_path) if e.trial_type == "fasciculation"]
+    assert len(clear) >= 5, "the scenario must contain clear twitches"
+    hits = sum(any(abs(mid(f) - mid(t)) <= 0.05 for f in found) for t in clear)
+    assert hits / len(clear) >= 0.75, f"only {hits} of {len(clear)} clear twitches found"
+    true_positive = sum(any(abs(mid(f) - mid(t)) <= 0.05 for t in twitches) for f in found)
+    assert true_positive / max(len(found), 1) >= 0.75, f"{len(found) - true_positive} of {len(found)} invented"
 
 
 def test_outputs_are_what_a_user_expects(night):
