@@ -214,6 +214,8 @@ def analyze_file(
     """Analyse one recording file (any format ``recordings`` reads)."""
     from recordings import open_recording
 
+    if channels is None:
+        channels = _muscle_channels(path, fs=fs, format=format)
     with open_recording(path, fs=fs, format=format, channels=channels) as reader:
         info = reader.info
         result = analyze_chunks(
@@ -227,3 +229,21 @@ def analyze_file(
         )
         result.info_text = info.describe()
     return result
+
+
+#: Channel types that can carry muscle activity ("exg": a biopotential input
+#: whose use the file does not state).
+_MUSCLE_TYPES = ("emg", "exg")
+
+
+def _muscle_channels(path: str | os.PathLike[str], *, fs: float | None, format: str | None) -> list[str] | None:
+    """The channels worth analysing: EMG and unlabelled biopotential inputs,
+    not accelerometers, triggers or a labelled EEG/ECG channel. ``None`` (all)
+    when the file labels none of its channels as such."""
+    from recordings import open_recording
+
+    with open_recording(path, fs=fs, format=format) as reader:
+        info = reader.info
+    types = getattr(info, "channel_types", ()) or ()
+    picked = [name for name, kind in zip(info.channels, types) if kind in _MUSCLE_TYPES]
+    return picked if picked and len(picked) < len(info.channels) else None

@@ -24,7 +24,8 @@ def _quality_line(name: str, q: dict[str, Any]) -> str:
         return f"  {name:<12} no signal (flat line or electrode off)"
     parts = [f"noise {q.get('noise_uv', float('nan')):.1f} µV RMS"]
     mains = q.get("mains_hz")
-    parts.append(f"mains {mains:g} Hz removed" if mains else "no mains hum found")
+    found = mains is not None and math.isfinite(float(mains)) and float(mains) > 0
+    parts.append(f"mains {float(mains):g} Hz removed" if found else "no mains hum found")
     for key, label in (("clipped_s", "clipped"), ("flat_s", "flat"), ("dropout_s", "lost")):
         v = float(q.get(key, 0.0) or 0.0)
         if v > 0:

@@ -52,3 +52,20 @@ def test_bad_option_value_is_usage_error():
     proc = run("analyze", "--mains", "55", "x.edf")
     assert proc.returncode == 2
     assert "mains must be 50 or 60" in proc.stderr
+
+
+def test_history_lists_plots_and_deletes(tmp_path):
+    from recordings import write_recording
+    from firmware_bridge import simulate
+
+    rec = simulate("night_calf_cramp", device="cyton_250", duration_s=60, seed=12)
+    path = tmp_path / "night.edf"
+    write_recording(path, rec.data, rec.fs, rec.channels, events_tsv=False)
+    assert run("analyze", str(path)).returncode == 0
+    listed = run("history")
+    assert listed.returncode == 0 and "night.edf" in listed.stdout
+    png = tmp_path / "h.png"
+    assert run("history", "--plot", str(png)).returncode == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert run("history", "--delete-all").returncode == 0
+    assert "no analyses" in run("history").stdout
