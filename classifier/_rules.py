@@ -31,6 +31,9 @@ POP_STEP_FRACTION = 0.8
 #: A single-channel discharge this far above the noise is beyond any MUAP at
 #: the skin (FPs 10-500 µV p-p, §1.1; noise >= ~1 µV RMS, §1.5): a pop.
 POP_PEAK_SNR = 150.0
+#: A one-channel discharge this large with this much < 20 Hz energy is a pop.
+POP_BIG_SNR = 100.0
+POP_BIG_LF = 0.15
 #: Channels with a correlated discharge that make a low-frequency spike motion.
 MOTION_MIN_CHANNELS = 3
 #: Surface FP duration is 8-25 ms (§1.1); allow smearing at 200-250 Hz (§1.4).
@@ -151,7 +154,7 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
         and step / snr >= POP_STEP_FRACTION
     )
     huge = math.isfinite(snr) and snr >= POP_PEAK_SNR
-    if n_ch == 1 and ((step_edge and (low_freq or huge)) or (huge and low_freq)):
+    if n_ch == 1 and ((step_edge and (low_freq or huge)) or (huge and low_freq) or pop_like(burst)):
         return Decision(
             "artifact",
             0.8,
@@ -236,6 +239,18 @@ def fade_tail_s(burst: Burst) -> float:
     off = DetectorConfig().sustained_off_snr
     a = math.sqrt(max(off * off - 1.0, 0.0))
     return min(fall * a / max(0.8 * plateau - a, 0.5), MAX_FADE_S)
+
+
+def pop_like(burst: Burst) -> bool:
+    """A huge one-channel jump carrying low-frequency energy: an electrode pop (§1.6).
+
+    Big MUAPs reached 60-150x noise with lf_ratio <= 0.05 on tuning seeds;
+    pops that dsp passed on as spikes or brief "sustained" bursts were
+    240-620x with lf_ratio 0.2-0.9 (the step and its slow return).
+    """
+    snr = feature(burst, "peak_snr")
+    lf = feature(burst, "lf_ratio")
+    return len(burst.channels) == 1 and snr >= POP_BIG_SNR and lf >= POP_BIG_LF
 
 
 def discharge_like(burst: Burst) -> bool:
@@ -323,6 +338,9 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
     if discharge_like(burst):
         snr = feature(burst, "peak_snr")
         snr_txt = f", {snr:.0f}x noise" if math.isfinite(snr) else ""
+        if pop_like(burst):
+            return Decision("artifact", 0.75, f"electrode pop: huge jump on {where} only{snr_txt}, slow return",
+                            "pop")
         if dur <= SINGLE_DISCHARGE_S:
             return Decision("fasciculation", 0.7, f"single large discharge on {where}{snr_txt}, "
                             f"{_fmt_s(dur)} with its after-swing, no repetition")

@@ -283,3 +283,11 @@ def test_faint_slow_wave_is_heartbeat_like_not_a_twitch():
     assert (ev.trial_type, ev.subtype) == ("artifact", "ecg") and "heartbeat" in ev.evidence
     (fp,) = run([spike(3.0, ch=("calf_1", "calf_2"), peak_snr=6.5, lf_ratio=0.1, zc_hz=60.0, phases=2)])
     assert fp.trial_type == "fasciculation"
+
+
+def test_huge_one_channel_jump_with_slow_energy_is_a_pop_even_as_a_sustained_burst():
+    pop = sustained(86.1, 86.55, ch=("calf_4",), peak=3000.0, peak_snr=620.0, lf_ratio=0.87, env_cv=1.5)
+    (ev,) = run([pop])
+    assert (ev.trial_type, ev.subtype) == ("artifact", "pop")
+    big_twitch = sustained(70.0, 70.15, ch=("calf_4",), peak=400.0, peak_snr=120.0, lf_ratio=0.02, env_cv=0.5)
+    assert run([big_twitch])[0].trial_type == "fasciculation"
