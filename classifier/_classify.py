@@ -209,7 +209,7 @@ class Classifier:
                 # The same discharge also reached dsp as a larger spike.
                 self.n_absorbed += 1
                 return None
-            if burst.duration_s < GAP_BURST_MAX_S and near_gap(burst, ctx):
+            if (burst.duration_s < GAP_BURST_MAX_S or discharge_like(burst)) and near_gap(burst, ctx):
                 # A brief burst at the edge of missing or stuck samples.
                 self.n_absorbed += 1
                 return None

@@ -291,3 +291,11 @@ def test_huge_one_channel_jump_with_slow_energy_is_a_pop_even_as_a_sustained_bur
     assert (ev.trial_type, ev.subtype) == ("artifact", "pop")
     big_twitch = sustained(70.0, 70.15, ch=("calf_4",), peak=400.0, peak_snr=120.0, lf_ratio=0.02, env_cv=0.5)
     assert run([big_twitch])[0].trial_type == "fasciculation"
+
+
+def test_slow_low_frequency_sustained_burst_is_motion_not_a_contraction():
+    (ev,) = run([sustained(50.0, 51.2, ch=("calf_3",), lf_ratio=40.0, zc_hz=18.0, env_cv=0.6, fall_s=0.3)])
+    assert (ev.trial_type, ev.subtype) == ("artifact", "motion") and "zero crossings" in ev.evidence
+    # A real contraction with coupled movement keeps its 60-120 Hz content.
+    (vol,) = run([sustained(50.0, 52.2, ch=("calf_3",), lf_ratio=40.0, zc_hz=95.0, env_cv=0.4, fall_s=0.3)])
+    assert vol.trial_type == "voluntary"
