@@ -1,0 +1,11 @@
+"""Board emulators: packet encoders and a pty-backed Cyton for tests without hardware.
+
+>>> import numpy as np
+>>> from firmware_bridge.emulators import encode_cyton
+>>> len(encode_cyton(np.zeros((2, 8))))
+66
+"""
+
+from firmware_bridge.emulators._cyton_codec import encode_cyton, quantise_cyton
+
+__all__ = ["encode_cyton", "quantise_cyton"]
