@@ -150,6 +150,7 @@ def analyze_chunks(
     device: str = "",
     mains_hz: float | None | str = "auto",
     keep_plot_data: bool = True,
+    zero_phase: bool = False,
 ) -> AnalysisResult:
     """Run dsp and the classifier over a stream of chunks.
 
@@ -157,7 +158,7 @@ def analyze_chunks(
     returns does not depend on how the stream was cut into chunks.
     """
     channels = tuple(channels)
-    pipe = Pipeline(fs, channels, mains_hz=mains_hz)
+    pipe = Pipeline(fs, channels, mains_hz=mains_hz, zero_phase=zero_phase)
     clf = Classifier(fs, channels)
     events: list[Event] = []
     overview = Overview(channels, fs) if keep_plot_data else None
@@ -210,22 +211,35 @@ def analyze_file(
     channels: Sequence[str] | None = None,
     mains_hz: float | None | str = "auto",
     keep_plot_data: bool = True,
+    zero_phase: bool = False,
 ) -> AnalysisResult:
-    """Analyse one recording file (any format ``recordings`` reads)."""
+    """Analyse one recording file (any format ``recordings`` reads).
+
+    ``zero_phase=True`` filters forward and backward (no phase delay, sharper
+    twitch timing); it needs the whole recording in memory at once, so the
+    file is read whole instead of streamed.
+    """
     from recordings import open_recording
 
     if channels is None:
         channels = _muscle_channels(path, fs=fs, format=format)
     with open_recording(path, fs=fs, format=format, channels=channels) as reader:
         info = reader.info
+        chunks = reader.chunks()
+        if zero_phase:
+            # The zero-phase filter runs over the whole signal in one call.
+            whole = list(chunks)
+            data = np.concatenate([c.data for c in whole]) if whole else np.zeros((0, len(info.channels)))
+            chunks = [Chunk(data, info.fs, whole[0].t0 if whole else 0.0, info.channels)] if whole else []
         result = analyze_chunks(
-            reader.chunks(),
+            chunks,
             fs=info.fs,
             channels=info.channels,
             source=str(Path(path)),
             device=info.device or info.format,
             mains_hz=mains_hz,
             keep_plot_data=keep_plot_data,
+            zero_phase=zero_phase,
         )
         result.info_text = info.describe()
     return result

@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="OUT.png|OUT.html", help="write a plotted report here")
     p.add_argument("--mains", type=_mains, default="auto", metavar="HZ",
                    help="mains frequency to remove: auto (detect), 50, 60 or none")
+    p.add_argument("--zero-phase", action="store_true",
+                   help="filter forward and backward (no phase delay; reads the whole file into memory)")
     p.add_argument("--no-history", action="store_true", help="do not add this analysis to the local history")
     p.add_argument("--all-events", action="store_true", help="list every event, not only the first 25")
     _add_input_arguments(p)

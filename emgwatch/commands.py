@@ -50,7 +50,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         if not f.exists():
             return _usage(f"{f}: no such file")
     for path in files:
-        result = analyze_file(path, fs=args.fs, format=args.format, channels=args.channels, mains_hz=args.mains)
+        result = analyze_file(path, fs=args.fs, format=args.format, channels=args.channels, mains_hz=args.mains,
+                              zero_phase=args.zero_phase)
         history_note = ""
         history = None
         if not args.no_history and not (args.demo and path == demo_path()):
