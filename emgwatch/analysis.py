@@ -47,9 +47,9 @@ class Overview:
         n_full = (len(data) // self.bin_samples) * self.bin_samples
         if n_full:
             blocks = data[:n_full].reshape(-1, self.bin_samples, data.shape[1])
-            with np.errstate(all="ignore"):
-                self.mins.append(np.nanmin(blocks, axis=1) if np.isnan(blocks).any() else blocks.min(axis=1))
-                self.maxs.append(np.nanmax(blocks, axis=1) if np.isnan(blocks).any() else blocks.max(axis=1))
+            # fmin/fmax skip lost (NaN) samples; an all-lost bin stays NaN.
+            self.mins.append(np.fmin.reduce(blocks, axis=1))
+            self.maxs.append(np.fmax.reduce(blocks, axis=1))
         self._pending = data[n_full:].copy()
         if sum(len(m) for m in self.mins) > 2 * _OVERVIEW_BINS:
             self._halve()
@@ -221,20 +221,22 @@ def analyze_file(
     """
     from recordings import open_recording
 
-    if channels is None:
-        channels = _muscle_channels(path, fs=fs, format=format)
     with open_recording(path, fs=fs, format=format, channels=channels) as reader:
         info = reader.info
-        chunks = reader.chunks()
+        picked = _muscle_columns(info) if channels is None else None
+        names = tuple(info.channels[i] for i in picked) if picked is not None else tuple(info.channels)
+        chunks: Iterable[Chunk] = reader.chunks()
+        if picked is not None:
+            chunks = (Chunk(c.data[:, picked], c.fs, c.t0, names, c.lost) for c in chunks)
         if zero_phase:
             # The zero-phase filter runs over the whole signal in one call.
             whole = list(chunks)
-            data = np.concatenate([c.data for c in whole]) if whole else np.zeros((0, len(info.channels)))
-            chunks = [Chunk(data, info.fs, whole[0].t0 if whole else 0.0, info.channels)] if whole else []
+            data = np.concatenate([c.data for c in whole]) if whole else np.zeros((0, len(names)))
+            chunks = [Chunk(data, info.fs, whole[0].t0, names)] if whole else []
         result = analyze_chunks(
             chunks,
             fs=info.fs,
-            channels=info.channels,
+            channels=names,
             source=str(Path(path)),
             device=info.device or info.format,
             mains_hz=mains_hz,
@@ -250,14 +252,10 @@ def analyze_file(
 _MUSCLE_TYPES = ("emg", "exg")
 
 
-def _muscle_channels(path: str | os.PathLike[str], *, fs: float | None, format: str | None) -> list[str] | None:
-    """The channels worth analysing: EMG and unlabelled biopotential inputs,
-    not accelerometers, triggers or a labelled EEG/ECG channel. ``None`` (all)
+def _muscle_columns(info) -> list[int] | None:
+    """Columns worth analysing: EMG and unlabelled biopotential inputs, not
+    accelerometers, triggers or a labelled EEG/ECG channel. ``None`` (all)
     when the file labels none of its channels as such."""
-    from recordings import open_recording
-
-    with open_recording(path, fs=fs, format=format) as reader:
-        info = reader.info
     types = getattr(info, "channel_types", ()) or ()
-    picked = [name for name, kind in zip(info.channels, types) if kind in _MUSCLE_TYPES]
+    picked = [i for i, kind in enumerate(types) if kind in _MUSCLE_TYPES]
     return picked if picked and len(picked) < len(info.channels) else None

@@ -238,13 +238,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     from emgwatch import commands
 
     handler = getattr(commands, f"cmd_{args.verb}")
+    _route_warnings(debug=args.debug)
     try:
         return handler(args)
+    except BrokenPipeError:
+        # Output piped into 'head' and the like: not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_OK if args.verb == "monitor" else 130
     except Exception as err:  # noqa: BLE001 - the one place errors become exit codes
         return _report_error(err, debug=args.debug)
+
+
+def _route_warnings(*, debug: bool) -> None:
+    """Show readers' warnings (malformed lines, truncated files) as one plain
+    line each on stderr, once, instead of Python's file:line warning format."""
+    import warnings
+
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        text = str(message)
+        if text in seen:
+            return
+        seen.add(text)
+        where = f" [{category.__name__} at {filename}:{lineno}]" if debug else ""
+        print(f"emgwatch: warning: {text}{where}", file=sys.stderr)
+
+    warnings.showwarning = show
+    warnings.simplefilter("default" if not debug else "always")
 
 
 def _report_error(err: Exception, *, debug: bool) -> int:
