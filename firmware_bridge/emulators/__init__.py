@@ -6,6 +6,7 @@
 66
 """
 
+from firmware_bridge.emulators._chords_codec import encode_chords
 from firmware_bridge.emulators._cyton_codec import encode_cyton, quantise_cyton
 
-__all__ = ["encode_cyton", "quantise_cyton"]
+__all__ = ["encode_chords", "encode_cyton", "quantise_cyton"]
