@@ -32,6 +32,9 @@ from dsp import Chunk, SourceError, UnknownSourceError
 #: scheme -> factory(url) or "module:attribute" (imported on first use).
 SOURCES: dict[str, Callable[[str], Source] | str] = {
     "sim": "firmware_bridge._sim_source:SimSource.from_url",
+    "cyton": "firmware_bridge.transports._urls:cyton_source",
+    "serial": "firmware_bridge.transports._urls:serial_source",
+    "chords": "firmware_bridge.transports._urls:chords_source",
 }
 
 

@@ -9,7 +9,11 @@ Each decoder's module header gives its wire format and source (protocols.md).
 """
 
 from firmware_bridge.decoders._ascii import AsciiDecoder
-from firmware_bridge.decoders._base import DEFAULT_SEARCH_WINDOW, Decoder, DecoderCounters
+from firmware_bridge.decoders._base import (
+    DEFAULT_SEARCH_WINDOW,
+    Decoder,
+    DecoderCounters,
+)
 from firmware_bridge.decoders._chords import BIOAMP_GAIN, BOARDS, ChordsDecoder
 from firmware_bridge.decoders._cyton import CytonDecoder, cyton_scale
 

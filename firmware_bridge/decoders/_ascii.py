@@ -102,11 +102,13 @@ class AsciiDecoder(Decoder):
         self.skip = int(skip)
         self.max_line = int(max_line)
         self._n_lead = int(self.counter) + self.skip
-        self._drop_first = bool(drop_first_line)
+        self._drop_first = self._drop_first_cfg = bool(drop_first_line)
         self._last_counter: int | None = None
         self._bad_since_good = 0
 
-    def _reset_sync(self) -> None:
+    def _reset_sync(self, keep_counter: bool) -> None:
+        # After a gap the first line is a fragment again; the counter's wrap is unknown, so it is not kept.
+        self._drop_first = self._drop_first_cfg
         self._last_counter = None
         self._bad_since_good = 0
 

@@ -84,6 +84,8 @@ class Decoder:
     """
 
     name: str = "board"
+    #: Samples after which the board's packet counter wraps (None: no counter, or an unknown wrap).
+    counter_period: int | None = None
     fs: float = 0.0
     channels: tuple[str, ...] = ()
     units: str = "uV"
@@ -168,10 +170,34 @@ class Decoder:
         self.counters.lost_samples += int(n_samples)
         self.counters.corrupt_bytes += len(self._buf)
         self._buf.clear()
-        self._reset_sync()
+        self._reset_sync(keep_counter=False)
 
-    def _reset_sync(self) -> None:
-        """Forget the expected packet counter (a subclass hook)."""
+    def note_gap(self, gap_s: float) -> int:
+        """The byte stream was cut for ``gap_s`` s (e.g. a port reconnect); account for the samples missed.
+
+        A partial packet in the buffer is dropped (counted as corrupt). If the
+        gap is shorter than half the packet counter's period, the counter will
+        measure the loss exactly, so nothing is added; otherwise the host clock
+        estimates it (``round(gap_s * fs)``, added as with ``add_gap``).
+
+        Returns
+        -------
+        int
+            Samples added as lost from the host clock (0 when the counter will tell).
+        """
+        if not gap_s >= 0:
+            raise ValueError(f"gap_s must be seconds >= 0, got {gap_s!r}")
+        n = round(gap_s * self.fs)
+        if self.counter_period is not None and n < self.counter_period // 2:
+            self.counters.corrupt_bytes += len(self._buf)
+            self._buf.clear()
+            self._reset_sync(keep_counter=True)
+            return 0
+        self.add_gap(n)
+        return n
+
+    def _reset_sync(self, keep_counter: bool) -> None:
+        """Forget a partial packet's state, and the expected counter unless ``keep_counter`` (a subclass hook)."""
 
     def _assemble(self, segments: list[tuple[int, np.ndarray]]) -> list[Chunk]:
         """Join segments into chunks; a segment with loss before it starts a new chunk."""

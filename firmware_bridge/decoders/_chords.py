@@ -111,8 +111,11 @@ class ChordsDecoder(Decoder):
             self._offset, self._scale = 0.0, 1.0
         self._expected: int | None = None
 
-    def _reset_sync(self) -> None:
-        self._expected = None
+    counter_period = 256
+
+    def _reset_sync(self, keep_counter: bool) -> None:
+        if not keep_counter:
+            self._expected = None
 
     def _decode(self) -> list[tuple[int, np.ndarray]]:
         buf, size = self._buf, self.packet_size

@@ -119,16 +119,18 @@ class CytonDecoder(Decoder):
         if not self.fs > 0:
             raise ValueError(f"fs must be a positive rate in Hz, got {fs!r}")
         self.channels = tuple(f"ch{i + 1}" for i in range(n_ch))
+        self.counter_period = 128 if self.daisy else 256  # frames per sample-number cycle
         self.scales = channel_scales(gains, n_ch)
         self._expected: int | None = None  # next sample number
         self._daisy_half: tuple[int, np.ndarray] | None = None  # (sample number, counts of ch9-16)
         self._last_frame: int | None = None
         self._first_frame = True
 
-    def _reset_sync(self) -> None:
-        self._expected = None
+    def _reset_sync(self, keep_counter: bool) -> None:
         self._daisy_half = None
-        self._last_frame = None
+        if not keep_counter:
+            self._expected = None
+            self._last_frame = None
 
     def _decode(self) -> list[tuple[int, np.ndarray]]:
         buf = self._buf

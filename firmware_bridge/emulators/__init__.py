@@ -8,5 +8,6 @@
 
 from firmware_bridge.emulators._chords_codec import encode_chords
 from firmware_bridge.emulators._cyton_codec import encode_cyton, quantise_cyton
+from firmware_bridge.emulators._pty import CytonEmulator
 
-__all__ = ["encode_chords", "encode_cyton", "quantise_cyton"]
+__all__ = ["CytonEmulator", "encode_chords", "encode_cyton", "quantise_cyton"]

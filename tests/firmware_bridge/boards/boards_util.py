@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from dsp import Chunk
@@ -37,6 +39,6 @@ def joined(chunks: list[Chunk], n_channels: int) -> np.ndarray:
 
 def assert_contiguous(chunks: list[Chunk]) -> None:
     """Each chunk starts where the previous ended plus its lost samples: the time axis never slips."""
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in pairwise(chunks):
         expected = prev.t_end + nxt.lost / nxt.fs
         assert abs(nxt.t0 - expected) < 1e-9, (prev.t0, prev.n_samples, nxt.t0, nxt.lost)

@@ -1,0 +1,16 @@
+"""Transports: move a board's bytes into its decoder (serial here; threads live only in this layer).
+
+>>> from firmware_bridge.transports import SerialSource
+>>> SerialSource.__mro__[1].__name__
+'Source'
+"""
+
+from firmware_bridge.transports._serial import SerialSource
+from firmware_bridge.transports._urls import (
+    chords_source,
+    cyton_handshake,
+    cyton_source,
+    serial_source,
+)
+
+__all__ = ["SerialSource", "chords_source", "cyton_handshake", "cyton_source", "serial_source"]

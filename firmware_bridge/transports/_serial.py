@@ -1,0 +1,218 @@
+"""Boards on a serial port (USB dongle, USB-serial Arduino, Bluetooth SPP): ``SerialSource``.
+
+A reader thread only reads bytes and queues them, so a slow consumer never
+makes the port overflow and the decoder never blocks the port (style.md §5a);
+``read()`` drains the queue through the board's sans-I/O decoder. The board's
+start command is sent once the thread runs and its stop command on ``close()``.
+
+When the port vanishes (a USB cable pulled, a dongle reset) the thread tries
+to reopen the same path ``reconnects`` times, ``reconnect_delay`` s apart. A
+success is counted in ``n_reconnects``, warned about (``RuntimeWarning``) and
+the samples missed meanwhile travel in the next chunk's ``lost``: if the
+board's packet counter cannot have wrapped (gap under half its period) the
+counter measures them exactly, otherwise the host clock estimates them.
+After the last failed attempt ``read()`` raises ``SourceError``.
+
+URL forms are in ``firmware_bridge.transports._urls``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import serial
+
+from dsp import Chunk, SourceError
+from firmware_bridge._source import Source
+from firmware_bridge.decoders import Decoder
+
+#: Seconds one pyserial read waits; bounds how fast the thread notices ``close()``.
+_POLL_S = 0.05
+
+
+class SerialSource(Source):
+    """Stream a board's packets from a serial port through a decoder.
+
+    Parameters
+    ----------
+    port : str
+        Device path (``/dev/ttyUSB0``, ``COM3``) or any pyserial URL (``loop://``).
+    decoder : Decoder or None
+        The board's sans-I/O decoder; it sets ``fs`` and ``channels``. None
+        if ``handshake`` returns the decoder (e.g. after reading the board's banner).
+    baudrate : int
+    start_command, stop_command : bytes
+        Sent to start streaming (after the reader thread runs, and again
+        after a reconnect) and to stop it on ``close()``; ``b""`` sends nothing.
+    handshake : callable, optional
+        ``handshake(serial_port) -> Decoder | None`` run once right after the
+        first open, before the thread starts (e.g. the Cyton's ``v`` ... ``$$$``
+        exchange); a returned decoder replaces ``decoder``. It may raise ``SourceError``.
+    reconnects : int
+        Attempts to reopen a vanished port before giving up.
+    reconnect_delay : float
+        Seconds between attempts.
+    dump : str or path-like, optional
+        Append every byte received to this file, so a bug report arrives as
+        bytes that can be replayed through the decoder.
+
+    Attributes
+    ----------
+    n_reconnects : int
+        Times the port vanished and was reopened.
+    counters : DecoderCounters
+        The decoder's counts (corrupt bytes, resyncs, lost packets).
+    """
+
+    def __init__(self, port: str, decoder: Decoder | None, baudrate: int = 115200, start_command: bytes = b"",
+                 stop_command: bytes = b"", handshake: Callable[[serial.SerialBase], Decoder | None] | None = None,
+                 reconnects: int = 5, reconnect_delay: float = 0.5, dump: str | Path | None = None) -> None:
+        if int(reconnects) < 0:
+            raise ValueError(f"reconnects must be >= 0, got {reconnects!r}")
+        if not reconnect_delay >= 0:
+            raise ValueError(f"reconnect_delay must be seconds >= 0, got {reconnect_delay!r}")
+        self.port = str(port)
+        self.baudrate = int(baudrate)
+        self._ser = self._open()
+        # Only now is there something to close: a port that failed to open must not warn "never closed".
+        super().__init__()
+        self.start_command = bytes(start_command)
+        self.stop_command = bytes(stop_command)
+        self.reconnects = int(reconnects)
+        self.reconnect_delay = float(reconnect_delay)
+        self.n_reconnects = 0
+        self._queue: queue.Queue = queue.Queue()
+        self._pending: list[Chunk] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.decoder = decoder
+        self._dump = open(dump, "ab") if dump is not None else None  # noqa: SIM115 - closed in _close_internal
+        try:
+            if handshake is not None:
+                decoder = handshake(self._ser) or decoder
+            if not isinstance(decoder, Decoder):
+                raise TypeError(f"decoder must be a firmware_bridge.decoders.Decoder, got {type(decoder).__name__}")
+            self.decoder = decoder
+            self.fs = decoder.fs
+            self.channels = decoder.channels
+            self._thread = threading.Thread(target=self._reader, name=f"emgwatch-serial {self.port}", daemon=True)
+            self._thread.start()
+            self._send(self.start_command)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def counters(self):
+        return self.decoder.counters
+
+    # -- the reader thread ------------------------------------------------------------
+    def _open(self) -> serial.SerialBase:
+        try:
+            return serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=_POLL_S, write_timeout=1.0)
+        except (serial.SerialException, OSError, ValueError) as err:
+            raise SourceError(f"cannot open serial port {self.port!r}: {err}") from err
+
+    def _send(self, command: bytes) -> None:
+        if command:
+            self._ser.write(command)
+            self._ser.flush()
+
+    def _reader(self) -> None:
+        """Only read bytes and queue them; on a vanished port, reconnect or queue the failure."""
+        t_last = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                data = self._ser.read(self._ser.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError, AttributeError) as err:
+                # TypeError/AttributeError: pyserial's fd was closed under the read by close().
+                if self._stop.is_set():
+                    return
+                if not self._reconnect(err, t_last):
+                    return
+                continue
+            if data:
+                t_last = time.monotonic()
+                if self._dump is not None:
+                    self._dump.write(data)
+                self._queue.put(data)
+
+    def _reconnect(self, err: BaseException, t_last: float) -> bool:
+        try:
+            self._ser.close()
+        except (serial.SerialException, OSError):
+            pass
+        for attempt in range(1, self.reconnects + 1):
+            if self._stop.wait(self.reconnect_delay):
+                return False
+            try:
+                self._ser = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=_POLL_S,
+                                                  write_timeout=1.0)
+                self._send(self.start_command)
+            except (serial.SerialException, OSError, ValueError):
+                continue
+            self._queue.put(("reconnected", time.monotonic() - t_last, attempt, str(err)))
+            return True
+        message = (f"serial port {self.port!r} vanished ({err}) and {self.reconnects} attempts to reopen it, "
+                   f"{self.reconnect_delay:g} s apart, failed")
+        self._queue.put(("failed", message))
+        return False
+
+    # -- the Source hook ---------------------------------------------------------------
+    def _read_internal(self, timeout: float | None) -> Chunk | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._pending:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                item = self._queue.get(timeout=wait)
+            except queue.Empty:
+                return None
+            self._handle(item)
+            # Drain what else has arrived, so one read() catches up with a backlog.
+            while True:
+                try:
+                    self._handle(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if not self._pending and deadline is not None and time.monotonic() >= deadline:
+                return None
+        return self._pending.pop(0)
+
+    def _handle(self, item: bytes | tuple) -> None:
+        if isinstance(item, bytes):
+            self._pending.extend(self.decoder.feed(item))
+            return
+        if item[0] == "failed":
+            raise SourceError(item[1])
+        _, gap_s, attempt, err = item
+        self.n_reconnects += 1
+        n_gap = self.decoder.note_gap(gap_s)
+        warnings.warn(
+            f"serial port {self.port} vanished ({err}); reconnected on attempt {attempt} after {gap_s:.2f} s"
+            + (f", about {n_gap} samples lost" if n_gap else "; the packet counter will count the samples lost"),
+            RuntimeWarning, stacklevel=4)
+
+    def _close_internal(self) -> None:
+        self._stop.set()
+        ser = getattr(self, "_ser", None)
+        if ser is not None and ser.is_open:
+            try:
+                self._send(self.stop_command)
+            except (serial.SerialException, OSError):
+                pass  # the port is gone already: nothing to stop
+            if hasattr(ser, "cancel_read"):
+                ser.cancel_read()
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join(timeout=2.0)
+        try:
+            self._ser.close()
+        except (serial.SerialException, OSError):
+            pass
+        if self._dump is not None:
+            self._dump.close()

@@ -1,0 +1,165 @@
+"""URL factories of the serial boards (style.md §4); ``SOURCES`` names them.
+
+OpenBCI Cyton (or Cyton+Daisy) on its USB dongle::
+
+    cyton://PORT[?baud=115200][&daisy=auto|0|1][&gain=24][&handshake=1][&reconnects=5][&dump=FILE]
+
+``handshake=1`` sends ``s`` and ``v`` and waits for the banner ending in
+``$$$`` (protocols.md §1 "Link and startup"); ``daisy=auto`` (the default with
+the handshake) reads "On Daisy" in it. Streaming starts with ``b`` and stops
+with ``s``. Example: ``cyton:///dev/ttyUSB0``, ``cyton://COM3?daisy=1``.
+
+Any board printing ASCII sample lines (protocols.md §6)::
+
+    serial://PORT?format=ascii&fs=HZ[&channels=N][&baud=115200][&scale=UV_PER_COUNT][&offset=COUNTS]
+                  [&counter=0|1][&skip=N][&start=TEXT][&stop=TEXT][&reconnects=5][&dump=FILE]
+
+Example: ``serial:///dev/ttyACM0?format=ascii&fs=1000&channels=2``.
+
+Upside Down Labs Chords firmware (protocols.md §5)::
+
+    chords://PORT?board=UNO-R3[&baud=230400][&gain=2420][&vref=5.0][&reconnects=5][&dump=FILE]
+
+``START``/``STOP`` lines start and stop it. Example: ``chords:///dev/ttyACM0?board=UNO-R3&gain=2420``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import serial
+
+from dsp import SourceError, UnknownSourceError
+from firmware_bridge._source import parse_source_url
+from firmware_bridge.decoders import AsciiDecoder, ChordsDecoder, CytonDecoder
+from firmware_bridge.transports._serial import SerialSource
+
+_CYTON_FORM = "cyton://PORT?baud=115200&daisy=auto|0|1&gain=24&handshake=1&reconnects=5&dump=FILE"
+_SERIAL_FORM = ("serial://PORT?format=ascii&fs=HZ&channels=N&baud=115200&scale=UV_PER_COUNT&offset=COUNTS"
+                "&counter=0|1&skip=N&start=TEXT&stop=TEXT&reconnects=5&dump=FILE")
+_CHORDS_FORM = "chords://PORT?board=NAME&baud=230400&gain=2420&vref=5.0&reconnects=5&dump=FILE"
+
+
+def _flag(text: str) -> bool:
+    if text not in ("0", "1"):
+        raise ValueError("expected 0 or 1")
+    return text == "1"
+
+
+def _port(url: str, path: str, form: str) -> str:
+    if not path:
+        raise UnknownSourceError(f"{url!r} names no port: expected {form}")
+    return path
+
+
+def cyton_handshake(ser: serial.SerialBase, daisy: bool | None = None, gain: int = 24,
+                    timeout_s: float = 3.0) -> CytonDecoder:
+    """Stop any stream, soft-reset the Cyton and read its banner; return a decoder that fits it.
+
+    Parameters
+    ----------
+    ser : serial.SerialBase
+        The open port.
+    daisy : bool or None
+        None: a Daisy if the banner says "On Daisy".
+    gain : int
+        ADS1299 gain (``v`` restores 24 on the board; other gains need an ``x...X`` command first).
+    timeout_s : float
+        Seconds to wait for the ``$$$`` that ends the banner.
+
+    Raises
+    ------
+    SourceError
+        No banner within ``timeout_s``, or the dongle answered ``Failure`` (board off or on another radio channel).
+    """
+    ser.write(b"s")
+    ser.flush()
+    time.sleep(0.05)
+    ser.reset_input_buffer()  # drop the tail of a stream that was still running
+    ser.write(b"v")
+    ser.flush()
+    reply = bytearray()
+    deadline = time.monotonic() + timeout_s
+    while b"$$$" not in reply and time.monotonic() < deadline and len(reply) < 4096:
+        reply += ser.read(ser.in_waiting or 1)
+    text = reply.decode("ascii", "replace")
+    if "Failure" in text:
+        raise SourceError(f"the Cyton dongle on {ser.port!r} answered {text.strip()!r}: the board is off or on "
+                          "another radio channel; switch it on (PC position) and retry")
+    if b"$$$" not in reply:
+        raise SourceError(f"no reply ending in '$$$' to the Cyton reset command 'v' on {ser.port!r} within "
+                          f"{timeout_s:g} s (got {bytes(reply[:60])!r}): is this a Cyton dongle, and the board on? "
+                          "Use handshake=0 to skip this check")
+    if daisy is None:
+        daisy = "Daisy" in text
+    return CytonDecoder(daisy=daisy, gains=gain)
+
+
+def cyton_source(url: str) -> SerialSource:
+    """Open ``cyton://PORT?...`` (see the module docstring)."""
+    options = {"baud": int, "daisy": str, "gain": int, "handshake": _flag, "reconnects": int, "dump": str}
+    path, opts = parse_source_url(url, options, _CYTON_FORM)
+    port = _port(url, path, _CYTON_FORM)
+    daisy_opt = opts.get("daisy", "auto")
+    if daisy_opt not in ("auto", "0", "1"):
+        raise UnknownSourceError(f"bad value {daisy_opt!r} for option 'daisy' in {url!r}: expected auto, 0 or 1")
+    gain = opts.get("gain", 24)
+    try:
+        CytonDecoder(gains=gain)
+    except ValueError as err:
+        raise UnknownSourceError(f"bad value {gain!r} for option 'gain' in {url!r}: {err}") from None
+    daisy = None if daisy_opt == "auto" else daisy_opt == "1"
+    handshake = None
+    if opts.get("handshake", True):
+        def handshake(ser):
+            return cyton_handshake(ser, daisy=daisy, gain=gain)
+    src = SerialSource(port, CytonDecoder(daisy=bool(daisy), gains=gain), baudrate=opts.get("baud", 115200),
+                       start_command=b"b", stop_command=b"s", handshake=handshake,
+                       reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
+    src.url = url
+    return src
+
+
+def serial_source(url: str) -> SerialSource:
+    """Open ``serial://PORT?format=ascii&fs=HZ...`` (see the module docstring)."""
+    options = {"format": str, "fs": float, "channels": int, "baud": int, "scale": float, "offset": float,
+               "counter": _flag, "skip": int, "start": str, "stop": str, "reconnects": int, "dump": str}
+    path, opts = parse_source_url(url, options, _SERIAL_FORM)
+    port = _port(url, path, _SERIAL_FORM)
+    fmt = opts.get("format", "ascii")
+    if fmt != "ascii":
+        raise UnknownSourceError(f"unknown format {fmt!r} in {url!r}; serial:// knows 'ascii' (use cyton:// or "
+                                 "chords:// for those boards)")
+    if "fs" not in opts:
+        raise UnknownSourceError(f"{url!r} gives no fs: ASCII lines carry no rate, so say it (expected {_SERIAL_FORM})")
+    try:
+        decoder = AsciiDecoder(fs=opts["fs"], channels=opts.get("channels", 1), scale=opts.get("scale"),
+                               offset=opts.get("offset", 0.0), counter=opts.get("counter", False),
+                               skip=opts.get("skip", 0), drop_first_line=True)
+    except ValueError as err:
+        raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
+    line = "\n"
+    src = SerialSource(port, decoder, baudrate=opts.get("baud", 115200),
+                       start_command=(opts["start"] + line).encode() if opts.get("start") else b"",
+                       stop_command=(opts["stop"] + line).encode() if opts.get("stop") else b"",
+                       reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
+    src.url = url
+    return src
+
+
+def chords_source(url: str) -> SerialSource:
+    """Open ``chords://PORT?board=NAME...`` (see the module docstring)."""
+    options = {"board": str, "baud": int, "gain": float, "vref": float, "reconnects": int, "dump": str}
+    path, opts = parse_source_url(url, options, _CHORDS_FORM)
+    port = _port(url, path, _CHORDS_FORM)
+    if "board" not in opts:
+        raise UnknownSourceError(f"{url!r} names no board: expected {_CHORDS_FORM}")
+    try:
+        decoder = ChordsDecoder(opts["board"], gain=opts.get("gain"), vref=opts.get("vref", 5.0))
+    except ValueError as err:
+        raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
+    # Any byte but STOP sent while an UNO-R3 streams stops it (protocols.md §5): send only START and STOP.
+    src = SerialSource(port, decoder, baudrate=opts.get("baud", 230400), start_command=b"START\n",
+                       stop_command=b"STOP\n", reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
+    src.url = url
+    return src
