@@ -16,15 +16,18 @@ from firmware_bridge.decoders._base import (
 )
 from firmware_bridge.decoders._chords import BIOAMP_GAIN, BOARDS, ChordsDecoder
 from firmware_bridge.decoders._cyton import CytonDecoder, cyton_scale
+from firmware_bridge.decoders._ganglion import GANGLION_SCALE, GanglionDecoder
 
 __all__ = [
     "BIOAMP_GAIN",
     "BOARDS",
     "DEFAULT_SEARCH_WINDOW",
+    "GANGLION_SCALE",
     "AsciiDecoder",
     "ChordsDecoder",
     "CytonDecoder",
     "Decoder",
     "DecoderCounters",
+    "GanglionDecoder",
     "cyton_scale",
 ]

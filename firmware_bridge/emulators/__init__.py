@@ -8,6 +8,14 @@
 
 from firmware_bridge.emulators._chords_codec import encode_chords
 from firmware_bridge.emulators._cyton_codec import encode_cyton, quantise_cyton
+from firmware_bridge.emulators._ganglion_codec import encode_ganglion, quantise_ganglion
 from firmware_bridge.emulators._pty import CytonEmulator
 
-__all__ = ["CytonEmulator", "encode_chords", "encode_cyton", "quantise_cyton"]
+__all__ = [
+    "CytonEmulator",
+    "encode_chords",
+    "encode_cyton",
+    "encode_ganglion",
+    "quantise_cyton",
+    "quantise_ganglion",
+]
