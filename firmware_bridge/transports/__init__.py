@@ -5,6 +5,11 @@
 'Source'
 """
 
+from firmware_bridge.transports._discover import (
+    PortInfo,
+    guess_board,
+    list_serial_ports,
+)
 from firmware_bridge.transports._serial import SerialSource
 from firmware_bridge.transports._urls import (
     chords_source,
@@ -13,4 +18,13 @@ from firmware_bridge.transports._urls import (
     serial_source,
 )
 
-__all__ = ["SerialSource", "chords_source", "cyton_handshake", "cyton_source", "serial_source"]
+__all__ = [
+    "PortInfo",
+    "SerialSource",
+    "chords_source",
+    "cyton_handshake",
+    "cyton_source",
+    "guess_board",
+    "list_serial_ports",
+    "serial_source",
+]

@@ -188,3 +188,15 @@ def test_bad_urls_fail_by_name(tmp_path):
         open_source("cyton:///dev/ttyUSB0?gain=3")
     with pytest.raises(SourceError, match="cannot open serial port"):
         open_source(f"cyton://{tmp_path / 'no_such_tty'}")
+
+
+def test_list_serial_ports_guesses_boards():
+    from firmware_bridge.transports import PortInfo, guess_board, list_serial_ports
+
+    rows = list_serial_ports()
+    assert all(isinstance(r, PortInfo) and r.port for r in rows)
+    assert guess_board(0x0403, 0x6015)[0] == "cyton"
+    assert guess_board(0x0403, 0x6001)[0] == ""  # another FTDI part: a generic adapter, no guess
+    assert guess_board(0x2341, 0x0043)[0] == "arduino"
+    assert guess_board(None, None, "OpenBCI dongle")[0] == "cyton"
+    assert guess_board(None, None, "ttyS0") == ("", "not a USB port")
