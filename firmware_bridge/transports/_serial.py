@@ -18,24 +18,22 @@ URL forms are in ``firmware_bridge.transports._urls``.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import serial
 
-from dsp import Chunk, SourceError
-from firmware_bridge._source import Source
+from dsp import SourceError
 from firmware_bridge.decoders import Decoder
+from firmware_bridge.transports._queued import QueuedSource
 
 #: Seconds one pyserial read waits; bounds how fast the thread notices ``close()``.
 _POLL_S = 0.05
 
 
-class SerialSource(Source):
+class SerialSource(QueuedSource):
     """Stream a board's packets from a serial port through a decoder.
 
     Parameters
@@ -63,11 +61,14 @@ class SerialSource(Source):
 
     Attributes
     ----------
+    port : str
     n_reconnects : int
         Times the port vanished and was reopened.
     counters : DecoderCounters
         The decoder's counts (corrupt bytes, resyncs, lost packets).
     """
+
+    link_name = "serial port"
 
     def __init__(self, port: str, decoder: Decoder | None, baudrate: int = 115200, start_command: bytes = b"",
                  stop_command: bytes = b"", handshake: Callable[[serial.SerialBase], Decoder | None] | None = None,
@@ -85,12 +86,8 @@ class SerialSource(Source):
         self.stop_command = bytes(stop_command)
         self.reconnects = int(reconnects)
         self.reconnect_delay = float(reconnect_delay)
-        self.n_reconnects = 0
-        self._queue: queue.Queue = queue.Queue()
-        self._pending: list[Chunk] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.decoder = decoder
         self._dump = open(dump, "ab") if dump is not None else None  # noqa: SIM115 - closed in _close_internal
         try:
             if handshake is not None:
@@ -106,10 +103,6 @@ class SerialSource(Source):
         except BaseException:
             self.close()
             raise
-
-    @property
-    def counters(self):
-        return self.decoder.counters
 
     # -- the reader thread ------------------------------------------------------------
     def _open(self) -> serial.SerialBase:
@@ -162,40 +155,6 @@ class SerialSource(Source):
                    f"{self.reconnect_delay:g} s apart, failed")
         self._queue.put(("failed", message))
         return False
-
-    # -- the Source hook ---------------------------------------------------------------
-    def _read_internal(self, timeout: float | None) -> Chunk | None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._pending:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                item = self._queue.get(timeout=wait)
-            except queue.Empty:
-                return None
-            self._handle(item)
-            # Drain what else has arrived, so one read() catches up with a backlog.
-            while True:
-                try:
-                    self._handle(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if not self._pending and deadline is not None and time.monotonic() >= deadline:
-                return None
-        return self._pending.pop(0)
-
-    def _handle(self, item: bytes | tuple) -> None:
-        if isinstance(item, bytes):
-            self._pending.extend(self.decoder.feed(item))
-            return
-        if item[0] == "failed":
-            raise SourceError(item[1])
-        _, gap_s, attempt, err = item
-        self.n_reconnects += 1
-        n_gap = self.decoder.note_gap(gap_s)
-        warnings.warn(
-            f"serial port {self.port} vanished ({err}); reconnected on attempt {attempt} after {gap_s:.2f} s"
-            + (f", about {n_gap} samples lost" if n_gap else "; the packet counter will count the samples lost"),
-            RuntimeWarning, stacklevel=4)
 
     def _close_internal(self) -> None:
         self._stop.set()
