@@ -245,10 +245,29 @@ def _sos_rows(x, sos, zi, zi_unit, pending, y, c0, c1):  # pragma: no cover - co
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _sos_parallel(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
-    n_ch = x.shape[1]
+    # Each thread filters a group of 4 channels into its own state copy and
+    # its own output buffer, then the buffers are interleaved into ``y`` by
+    # time ranges. Writing ``y`` and ``zi`` directly made two threads share
+    # cache lines on every sample (a row of 8 float32 channels is 32 bytes),
+    # and two threads ran slower than one.
+    n, n_ch = x.shape
     n_groups = (n_ch + 3) // 4
+    tmp = np.empty((n_groups, n, 4), dtype=np.float32)
     for g in numba.prange(n_groups):
-        _sos_rows(x, sos, zi, zi_unit, pending, y, 4 * g, min(n_ch, 4 * g + 4))
+        c0 = 4 * g
+        c1 = min(n_ch, c0 + 4)
+        zg = np.ascontiguousarray(zi[:, :, c0:c1])
+        pg = pending[c0:c1].copy()
+        _sos_rows(x[:, c0:c1], sos, zg, zi_unit, pg, tmp[g], 0, c1 - c0)
+        zi[:, :, c0:c1] = zg
+        pending[c0:c1] = pg
+    step = 8192
+    for b in numba.prange((n + step - 1) // step):
+        for i in range(b * step, min(n, (b + 1) * step)):
+            for g in range(n_groups):
+                c0 = 4 * g
+                for j in range(min(4, n_ch - c0)):
+                    y[i, c0 + j] = tmp[g, i, j]
 
 
 @numba.njit(cache=True, nogil=True)
