@@ -6,12 +6,14 @@
 66
 """
 
+from firmware_bridge.emulators._ble_ganglion import BumbleGanglion
 from firmware_bridge.emulators._chords_codec import encode_chords
 from firmware_bridge.emulators._cyton_codec import encode_cyton, quantise_cyton
 from firmware_bridge.emulators._ganglion_codec import encode_ganglion, quantise_ganglion
 from firmware_bridge.emulators._pty import CytonEmulator
 
 __all__ = [
+    "BumbleGanglion",
     "CytonEmulator",
     "encode_chords",
     "encode_cyton",

@@ -5,11 +5,19 @@
 'Source'
 """
 
+from firmware_bridge.transports._ble import (
+    BleakLink,
+    BleLink,
+    BleSource,
+    ganglion_source,
+    nus_source,
+)
 from firmware_bridge.transports._discover import (
     PortInfo,
     guess_board,
     list_serial_ports,
 )
+from firmware_bridge.transports._queued import QueuedSource
 from firmware_bridge.transports._serial import SerialSource
 from firmware_bridge.transports._urls import (
     chords_source,
@@ -19,12 +27,18 @@ from firmware_bridge.transports._urls import (
 )
 
 __all__ = [
+    "BleLink",
+    "BleSource",
+    "BleakLink",
     "PortInfo",
+    "QueuedSource",
     "SerialSource",
     "chords_source",
     "cyton_handshake",
     "cyton_source",
+    "ganglion_source",
     "guess_board",
     "list_serial_ports",
+    "nus_source",
     "serial_source",
 ]
