@@ -54,6 +54,9 @@ SPIKY_CV = 0.95
 #: Below this mean-frequency proxy (zero crossings / 2 / duration, Hz) a
 #: low-frequency sustained burst is electrode motion (§1.6).
 MOTION_MAX_ZC_HZ = 40.0
+#: The same at >= 500 Hz, where the pass band (and the zero-crossing rate of
+#: muscle activity) reaches higher.
+MOTION_MAX_ZC_HZ_WIDE = 60.0
 #: Longest cramp fade (science.md §3.2: 2-30 s).
 MAX_FADE_S = 30.0
 #: Longest "sustained" burst that can be one large MUAP and its envelope tail.
@@ -336,12 +339,14 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
         return Decision("artifact", 0.75 if ecg_beats == 3 else 0.9,
                         f"heartbeat (ECG): one of {ecg_beats} regular beats at {bpm:.0f} per minute on {where}", "ecg")
     zc = feature(burst, "zc_hz")
-    if math.isfinite(lf) and lf >= 3.0 and math.isfinite(zc) and zc < MOTION_MAX_ZC_HZ:
+    fs = feature(burst, "fs")
+    zc_limit = MOTION_MAX_ZC_HZ if not fs >= 500.0 else MOTION_MAX_ZC_HZ_WIDE
+    if math.isfinite(lf) and lf >= 3.0 and math.isfinite(zc) and zc < zc_limit:
         # Mostly < 20 Hz energy and a slow residue in the pass band: a moving
         # electrode, not muscle (MUAP interference has its mean frequency at
-        # 60-120 Hz, §1.3). Voluntary bursts on tuning seeds had >= 49
-        # zero crossings/s even at 250 Hz; dsp's sustained bursts over motion
-        # flags had 12-50.
+        # 60-120 Hz, §1.3). On tuning seeds voluntary bursts had >= 49 zero
+        # crossings/s at 250 Hz and >= 93 at 1 kHz; dsp's sustained bursts over
+        # motion flags had 12-50 and 22-68.
         return Decision("artifact", 0.7, f"slow movement of the electrodes for {_fmt_s(dur)} on {where} "
                         f"({zc:.0f} zero crossings/s, mostly below 20 Hz), not muscle activity", "motion")
     if dur < 0.5 and math.isfinite(lf) and lf >= 1.0:
