@@ -86,6 +86,8 @@ class Decoder:
     name: str = "board"
     #: Samples after which the board's packet counter wraps (None: no counter, or an unknown wrap).
     counter_period: int | None = None
+    #: One counter step is one sample, so a long gap can be unwrapped with a host-clock hint.
+    _unwrappable: bool = False
     fs: float = 0.0
     channels: tuple[str, ...] = ()
     units: str = "uV"
@@ -101,6 +103,7 @@ class Decoder:
         self._pending_lost = 0
         self._error: str | None = None
         self._head = bytearray()
+        self._gap_hint: int | None = None
 
     # -- helpers for subclasses ------------------------------------------------------
     def _discard(self, n: int) -> None:
@@ -172,29 +175,57 @@ class Decoder:
         self._buf.clear()
         self._reset_sync(keep_counter=False)
 
-    def note_gap(self, gap_s: float) -> int:
-        """The byte stream was cut for ``gap_s`` s (e.g. a port reconnect); account for the samples missed.
+    def note_gap(self, gap_s: float, reopened: bool = True) -> int:
+        """The byte stream stopped for ``gap_s`` s; account for the samples missed.
 
-        A partial packet in the buffer is dropped (counted as corrupt). If the
-        gap is shorter than half the packet counter's period, the counter will
-        measure the loss exactly, so nothing is added; otherwise the host clock
-        estimates it (``round(gap_s * fs)``, added as with ``add_gap``).
+        Parameters
+        ----------
+        gap_s : float
+            Host-clock seconds without data (a port reconnect, or a radio silence).
+        reopened : bool
+            True when the link was reopened: a partial packet in the buffer is
+            then dropped (counted as corrupt). False for a silence on a link
+            that stayed open, where the buffer is kept.
 
         Returns
         -------
         int
             Samples added as lost from the host clock (0 when the counter will tell).
+
+        Notes
+        -----
+        An 8-bit counter cannot tell 10 lost packets from 266 (protocols.md §1
+        "Packet-loss detection"). Where one counter step is one sample
+        (Cyton, Daisy frames, Chords), the gap becomes a hint: the next
+        counter gap is unwrapped by whole counter periods to be nearest
+        ``round(gap_s * fs)``, which is exact while the host clock errs by less
+        than half a period (0.5 s on a Cyton). Other decoders trust the counter
+        only for gaps under half its period and otherwise add the host-clock
+        estimate (``add_gap``), resetting the counter.
         """
         if not gap_s >= 0:
             raise ValueError(f"gap_s must be seconds >= 0, got {gap_s!r}")
         n = round(gap_s * self.fs)
-        if self.counter_period is not None and n < self.counter_period // 2:
+        if reopened:
             self.counters.corrupt_bytes += len(self._buf)
             self._buf.clear()
-            self._reset_sync(keep_counter=True)
+        if self.counter_period is not None and (self._unwrappable or n < self.counter_period // 2):
+            if self._unwrappable:
+                self._gap_hint = n
+            if reopened:
+                self._reset_sync(keep_counter=True)
             return 0
+        if not reopened:
+            return 0  # a silence with no counter to unwrap: nothing is known to be lost
         self.add_gap(n)
         return n
+
+    def _unwrap(self, lost: int) -> int:
+        """Add whole counter periods to a counter gap, to come nearest the host-clock hint (if any)."""
+        hint, self._gap_hint = self._gap_hint, None
+        if hint is None or not self.counter_period:
+            return lost
+        return lost + max(0, round((hint - lost) / self.counter_period)) * self.counter_period
 
     def _reset_sync(self, keep_counter: bool) -> None:
         """Forget a partial packet's state, and the expected counter unless ``keep_counter`` (a subclass hook)."""

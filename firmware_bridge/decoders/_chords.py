@@ -112,6 +112,7 @@ class ChordsDecoder(Decoder):
         self._expected: int | None = None
 
     counter_period = 256
+    _unwrappable = True  # one packet per sample
 
     def _reset_sync(self, keep_counter: bool) -> None:
         if not keep_counter:
@@ -141,7 +142,7 @@ class ChordsDecoder(Decoder):
                     pos += 1
                     continue
             self._accept()
-            lost = 0 if self._expected is None else (count - self._expected) % 256
+            lost = 0 if self._expected is None else self._unwrap((count - self._expected) % 256)
             self._expected = (count + 1) % 256
             if lost:
                 self.counters.lost_packets += lost

@@ -20,8 +20,9 @@ also required to be followed by 0xA0 (the next header), so the decoder waits
 for one more byte after a gap.
 
 Loss: ``lost = (sn - last - 1) mod 256`` packets; ambiguous at >= 256 lost
-(1.024 s), which only host timing can resolve (the serial source reports such
-gaps with ``add_gap``).
+(1.024 s), which only host timing can resolve: the serial source reports a
+silence or a reconnect with ``note_gap``, and the next gap is unwrapped by
+whole counter cycles to the nearest of the host-clock estimate.
 
 Daisy (16 channels): packets alternate between the chips; an even sample
 number carries channels 9-16 and the following odd one channels 1-8, which
@@ -120,6 +121,7 @@ class CytonDecoder(Decoder):
             raise ValueError(f"fs must be a positive rate in Hz, got {fs!r}")
         self.channels = tuple(f"ch{i + 1}" for i in range(n_ch))
         self.counter_period = 128 if self.daisy else 256  # frames per sample-number cycle
+        self._unwrappable = True
         self.scales = channel_scales(gains, n_ch)
         self._expected: int | None = None  # next sample number
         self._daisy_half: tuple[int, np.ndarray] | None = None  # (sample number, counts of ch9-16)
@@ -158,23 +160,21 @@ class CytonDecoder(Decoder):
                     pos += 1
                     continue
             self._accept()
-            if self._expected is not None and sn != self._expected:
-                self.counters.lost_packets += (sn - self._expected) % 256
+            gap = 0 if self._expected is None else (sn - self._expected) % 256
             self._expected = (sn + 1) % 256
             if self.daisy:
+                self.counters.lost_packets += gap
                 self._take_daisy(sn, pos, segments)
             else:
-                self._take(sn, pos, segments)
+                gap = self._unwrap(gap)  # one packet per sample: a host-clock hint can unwrap the counter
+                self.counters.lost_packets += gap
+                self._take(gap, pos, segments)
             pos += PACKET_SIZE
         out = [(lost, self._values(items)) for lost, items in segments]
         del buf[:pos]
         return out
 
-    def _take(self, sn: int, pos: int, segments: list) -> None:
-        lost = 0
-        if self._last_frame is not None:
-            lost = (sn - self._last_frame - 1) % 256
-        self._last_frame = sn
+    def _take(self, lost: int, pos: int, segments: list) -> None:
         self.counters.lost_samples += lost
         if lost or not segments:
             segments.append((lost, [pos]))
@@ -193,6 +193,9 @@ class CytonDecoder(Decoder):
         lost = 0
         if self._last_frame is not None:
             lost = (frame - self._last_frame - 1) % 128
+            unwrapped = self._unwrap(lost)
+            self.counters.lost_packets += 2 * (unwrapped - lost)  # whole counter cycles the counter could not see
+            lost = unwrapped
         self._last_frame = frame
         self.counters.lost_samples += lost
         item = np.concatenate([counts, half[1]])

@@ -5,6 +5,7 @@ only puts items on a queue and never blocks (style.md §5a):
 
 * ``bytes``: data for the decoder;
 * ``("reconnected", gap_s, attempt, reason)``: the link dropped and came back;
+* ``("silence", gap_s)``: no bytes for ``gap_s`` s on a link that stayed open;
 * ``("failed", message)``: the link is lost for good.
 
 ``read()`` drains the queue through the decoder, turns a reconnection into a
@@ -31,6 +32,8 @@ class QueuedSource(Source):
     decoder : Decoder
     n_reconnects : int
         Times the link dropped and was re-established.
+    n_silences : int
+        Pauses in the byte stream long enough to be reported to the decoder.
     """
 
     #: Word for the link in messages ("serial port", "BLE device").
@@ -40,6 +43,7 @@ class QueuedSource(Source):
         super().__init__()
         self.decoder: Decoder | None = None
         self.n_reconnects = 0
+        self.n_silences = 0
         self._queue: queue.Queue = queue.Queue()
         self._pending: list[Chunk] = []
 
@@ -76,6 +80,10 @@ class QueuedSource(Source):
             return
         if item[0] == "failed":
             raise SourceError(item[1])
+        if item[0] == "silence":
+            self.n_silences += 1
+            self.decoder.note_gap(item[1], reopened=False)
+            return
         _, gap_s, attempt, reason = item
         self.n_reconnects += 1
         n_gap = self.decoder.note_gap(gap_s)

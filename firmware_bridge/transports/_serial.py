@@ -55,6 +55,9 @@ class SerialSource(QueuedSource):
         Attempts to reopen a vanished port before giving up.
     reconnect_delay : float
         Seconds between attempts.
+    silence_s : float
+        A pause between bytes longer than this (s) is reported to the decoder
+        (``note_gap``), so a counter that wrapped during a radio outage is unwrapped.
     dump : str or path-like, optional
         Append every byte received to this file, so a bug report arrives as
         bytes that can be replayed through the decoder.
@@ -72,7 +75,8 @@ class SerialSource(QueuedSource):
 
     def __init__(self, port: str, decoder: Decoder | None, baudrate: int = 115200, start_command: bytes = b"",
                  stop_command: bytes = b"", handshake: Callable[[serial.SerialBase], Decoder | None] | None = None,
-                 reconnects: int = 5, reconnect_delay: float = 0.5, dump: str | Path | None = None) -> None:
+                 reconnects: int = 5, reconnect_delay: float = 0.5, dump: str | Path | None = None,
+                 silence_s: float = 0.25) -> None:
         if int(reconnects) < 0:
             raise ValueError(f"reconnects must be >= 0, got {reconnects!r}")
         if not reconnect_delay >= 0:
@@ -86,6 +90,7 @@ class SerialSource(QueuedSource):
         self.stop_command = bytes(stop_command)
         self.reconnects = int(reconnects)
         self.reconnect_delay = float(reconnect_delay)
+        self.silence_s = float(silence_s)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._dump = open(dump, "ab") if dump is not None else None  # noqa: SIM115 - closed in _close_internal
@@ -119,6 +124,7 @@ class SerialSource(QueuedSource):
     def _reader(self) -> None:
         """Only read bytes and queue them; on a vanished port, reconnect or queue the failure."""
         t_last = time.monotonic()
+        seen_data = False
         while not self._stop.is_set():
             try:
                 data = self._ser.read(self._ser.in_waiting or 1)
@@ -130,7 +136,13 @@ class SerialSource(QueuedSource):
                     return
                 continue
             if data:
-                t_last = time.monotonic()
+                now = time.monotonic()
+                if seen_data and now - t_last > self.silence_s:
+                    # A radio outage on a port that stayed open: the host clock lets the
+                    # decoder unwrap a packet counter that may have gone round.
+                    self._queue.put(("silence", now - t_last))
+                seen_data = True
+                t_last = now
                 if self._dump is not None:
                     self._dump.write(data)
                 self._queue.put(data)

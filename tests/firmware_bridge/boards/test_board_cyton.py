@@ -181,3 +181,20 @@ def test_daisy_frame_missing_one_half_is_dropped(sim16):
     expected[[0, 7]] = np.nan
     np.testing.assert_array_equal(joined(chunks, 16), expected)
     assert dec.counters.lost_packets == 1 and dec.counters.lost_samples == 1
+
+
+def test_a_host_clock_hint_unwraps_a_counter_that_went_round():
+    data = np.random.default_rng(3).normal(0, 30, (700, 8))
+    data[100:500] = np.nan  # 400 packets (1.6 s) lost: the counter alone says 400 mod 256 = 144
+    stream = encode_cyton(data)
+    first, rest = stream[:100 * PACKET], stream[100 * PACKET:]
+    dec = CytonDecoder()
+    chunks = dec.feed(first)
+    dec.note_gap(401 / 250.0, reopened=False)  # what the reader thread saw between arrivals
+    chunks += dec.feed(rest)
+    assert [c.lost for c in chunks] == [0, 400]
+    np.testing.assert_array_equal(joined(chunks, 8), quantise_cyton(data))
+    assert dec.counters.lost_packets == 400
+    # Without the hint the same bytes lose 256 samples off the time axis.
+    plain = CytonDecoder()
+    assert sum(c.lost for c in plain.feed(stream)) == 144

@@ -200,3 +200,12 @@ def test_list_serial_ports_guesses_boards():
     assert guess_board(0x2341, 0x0043)[0] == "arduino"
     assert guess_board(None, None, "OpenBCI dongle")[0] == "cyton"
     assert guess_board(None, None, "ttyS0") == ("", "not a USB port")
+
+
+def test_a_radio_silence_longer_than_a_counter_cycle_keeps_the_time_axis(sim8):
+    data = sim8[:400].copy()
+    data[50:350] = np.nan  # 1.2 s with no packets: the 8-bit counter goes round once
+    with CytonEmulator(data, speed=1) as emu, open_source(f"cyton://{emu.port}") as src:
+        chunks = _read_samples(src, len(data))
+        assert src.n_silences == 1 and src.counters.lost_packets == 300
+    np.testing.assert_array_equal(joined(chunks, 8), quantise_cyton(data))
