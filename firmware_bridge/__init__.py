@@ -20,16 +20,19 @@ from firmware_bridge._source import (
     parse_source_url,
     register_source,
 )
+from firmware_bridge.transports import PortInfo, list_serial_ports
 
 __all__ = [
     "DEVICES",
     "F_INT",
     "SOURCES",
     "DeviceModel",
+    "PortInfo",
     "SimRecording",
     "SimSource",
     "Source",
     "list_scenarios",
+    "list_serial_ports",
     "load_scenario",
     "open_source",
     "parse_source_url",
