@@ -3,7 +3,7 @@
 The emulator owns the master side of ``os.openpty()``; the serial source opens
 the slave path exactly as it opens ``/dev/ttyUSB0``. It answers the commands
 a client sends (``v`` -> a firmware-3 banner ending in ``$$$``, ``b`` start,
-``s`` stop, ``d`` -> defaults) and streams the packets ``encode_cyton`` makes
+``s`` stop, ``d`` -> defaults, ``x CH P G I B S2 S1 X`` -> that channel's gain) and streams the packets ``encode_cyton`` makes
 from a µV array (e.g. ``simulate(...).data``), paced at the board's rate or
 as fast as the pty takes them. Faults are injected where a real link has them:
 packets dropped (NaN rows), garbage bytes after chosen packets, and
@@ -30,6 +30,7 @@ from typing import Self
 
 import numpy as np
 
+from firmware_bridge.decoders._cyton import GAINS
 from firmware_bridge.emulators._cyton_codec import encode_cyton
 
 PACKET_SIZE = 33
@@ -59,6 +60,7 @@ class CytonEmulator:
     link : str or path-like, optional
         A symlink to the slave, which ``unplug`` re-points at a new pty; ``port`` returns it.
     gains : int or sequence of int
+        The channels' ADS1299 gains at power-up; ``x...X`` commands change them.
 
     Attributes
     ----------
@@ -72,7 +74,7 @@ class CytonEmulator:
 
     def __init__(self, data_uv: np.ndarray, fs: float | None = None, speed: float = 1.0,
                  garbage: Mapping[int, bytes] | None = None, link: str | os.PathLike | None = None,
-                 gains: int = 24) -> None:
+                 gains: int | list[int] = 24) -> None:
         data = np.asarray(data_uv, dtype=np.float64)
         if data.ndim != 2 or data.shape[1] not in (8, 16):
             raise ValueError(f"data_uv must have shape (n_samples, 8 or 16), got {data.shape}")
@@ -81,14 +83,12 @@ class CytonEmulator:
         self.daisy = data.shape[1] == 16
         self.fs = float(fs) if fs is not None else (125.0 if self.daisy else 250.0)
         self.speed = float(speed)
-        per_row = 2 if self.daisy else 1
-        self._rows: list[bytes] = []
-        garbage = dict(garbage or {})
-        for i in range(len(data)):
-            # Encode row by row with the right sample number; a NaN row encodes to nothing.
-            sn = (i * per_row) % 256
-            pkt = encode_cyton(data[i:i + 1], gains=gains, first_sample_number=sn)
-            self._rows.append(pkt + bytes(garbage.get(i, b"")))
+        self._data = data
+        self._garbage = dict(garbage or {})
+        n_ch = data.shape[1]
+        self.gains = [int(gains)] * n_ch if isinstance(gains, (int, np.integer)) else [int(g) for g in gains]
+        self._setting: str | None = None
+        self._encode()
         self.received = bytearray()
         self.n_sent = 0
         self._streaming = False
@@ -102,6 +102,16 @@ class CytonEmulator:
         self._open_pty()
         self._thread = threading.Thread(target=self._run, name="cyton-emulator", daemon=True)
         self._thread.start()
+
+    def _encode(self) -> None:
+        """Encode every row with the current gains (a channel command changes them, as on the board)."""
+        per_row = 2 if self.daisy else 1
+        rows = []
+        for i in range(len(self._data)):
+            # Row by row with the right sample number; a NaN row encodes to nothing.
+            pkt = encode_cyton(self._data[i:i + 1], gains=self.gains, first_sample_number=(i * per_row) % 256)
+            rows.append(pkt + bytes(self._garbage.get(i, b"")))
+        self._rows = rows
 
     # -- the pty -----------------------------------------------------------------------
     def _open_pty(self) -> None:
@@ -177,7 +187,16 @@ class CytonEmulator:
         self.received += data
         for byte in data:
             ch = chr(byte)
-            if ch == "v":
+            if self._setting is not None:
+                # Inside "x CH P G I B S2 S1 X": collect up to the closing X (protocols.md §1).
+                self._setting += ch
+                if ch == "X":
+                    self._channel_setting(self._setting)
+                    self._setting = None
+                continue
+            if ch == "x":
+                self._setting = ""
+            elif ch == "v":
                 self._streaming = False
                 self._out += _banner(self.daisy)
             elif ch == "d":
@@ -188,6 +207,16 @@ class CytonEmulator:
                 self._n_at_start = self.n_sent
             elif ch == "s":
                 self._streaming = False
+
+    def _channel_setting(self, setting: str) -> None:
+        keys = "12345678QWERTYUI"
+        n_ch = 16 if self.daisy else 8
+        if len(setting) != 8 or setting[0] not in keys[:n_ch] or not setting[2].isdigit() or int(setting[2]) > 6:
+            self._out += f"Failure: invalid channel setting x{setting}$$$".encode()
+            return
+        self.gains[keys.index(setting[0])] = GAINS[int(setting[2])]
+        self._encode()
+        self._out += f"Success: Channel set for {keys.index(setting[0]) + 1}$$$".encode()
 
     def _advance(self, drop: bool) -> None:
         """Queue (or, while unplugged, drop) the rows that are due."""

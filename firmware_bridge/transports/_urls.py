@@ -6,7 +6,9 @@ OpenBCI Cyton (or Cyton+Daisy) on its USB dongle::
 
 ``handshake=1`` sends ``s`` and ``v`` and waits for the banner ending in
 ``$$$`` (protocols.md §1 "Link and startup"); ``daisy=auto`` (the default with
-the handshake) reads "On Daisy" in it. Streaming starts with ``b`` and stops
+the handshake) reads "On Daisy" in it, and a ``gain`` other than 24 is sent to
+every channel (``x...X``). With ``handshake=0`` nothing is sent but ``b``/``s``,
+and ``gain`` must say what the board is already set to. Streaming starts with ``b`` and stops
 with ``s``. Example: ``cyton:///dev/ttyUSB0``, ``cyton://COM3?daisy=1``.
 
 Any board printing ASCII sample lines (protocols.md §6)::
@@ -32,6 +34,7 @@ import serial
 from dsp import SourceError, UnknownSourceError
 from firmware_bridge._source import parse_source_url
 from firmware_bridge.decoders import AsciiDecoder, ChordsDecoder, CytonDecoder
+from firmware_bridge.decoders._cyton import GAINS
 from firmware_bridge.transports._serial import SerialSource
 
 _CYTON_FORM = "cyton://PORT?baud=115200&daisy=auto|0|1&gain=24&handshake=1&reconnects=5&dump=FILE"
@@ -63,7 +66,8 @@ def cyton_handshake(ser: serial.SerialBase, daisy: bool | None = None, gain: int
     daisy : bool or None
         None: a Daisy if the banner says "On Daisy".
     gain : int
-        ADS1299 gain (``v`` restores 24 on the board; other gains need an ``x...X`` command first).
+        ADS1299 gain. ``v`` restores 24 on every channel; another gain is
+        then set with one ``x...X`` command per channel, each answered ``Success ... $$$``.
     timeout_s : float
         Seconds to wait for the ``$$$`` that ends the banner.
 
@@ -76,12 +80,7 @@ def cyton_handshake(ser: serial.SerialBase, daisy: bool | None = None, gain: int
     ser.flush()
     time.sleep(0.05)
     ser.reset_input_buffer()  # drop the tail of a stream that was still running
-    ser.write(b"v")
-    ser.flush()
-    reply = bytearray()
-    deadline = time.monotonic() + timeout_s
-    while b"$$$" not in reply and time.monotonic() < deadline and len(reply) < 4096:
-        reply += ser.read(ser.in_waiting or 1)
+    reply = _command(ser, b"v", timeout_s)
     text = reply.decode("ascii", "replace")
     if "Failure" in text:
         raise SourceError(f"the Cyton dongle on {ser.port!r} answered {text.strip()!r}: the board is off or on "
@@ -92,7 +91,32 @@ def cyton_handshake(ser: serial.SerialBase, daisy: bool | None = None, gain: int
                           "Use handshake=0 to skip this check")
     if daisy is None:
         daisy = "Daisy" in text
-    return CytonDecoder(daisy=daisy, gains=gain)
+    decoder = CytonDecoder(daisy=daisy, gains=gain)  # checks the gain
+    if gain != 24:
+        # 'v' left every channel at x24; set the asked gain with the default other settings
+        # (powered, normal input, bias and SRB2 on, SRB1 off: "x1060110X" is the default; protocols.md §1).
+        code = GAINS.index(gain)
+        for i in range(16 if daisy else 8):
+            answer = _command(ser, f"x{_CHANNEL_KEYS[i]}0{code}0110X".encode(), timeout_s)
+            if b"Success" not in answer:
+                raise SourceError(f"the Cyton on {ser.port!r} did not accept gain {gain} for channel {i + 1}: "
+                                  f"it answered {answer.decode('ascii', 'replace').strip()!r}")
+    return decoder
+
+
+#: The channel keys of the ``x`` command: 1-8, then Q W E R T Y U I for the Daisy's 9-16.
+_CHANNEL_KEYS = "12345678QWERTYUI"
+
+
+def _command(ser: serial.SerialBase, command: bytes, timeout_s: float) -> bytes:
+    """Send a command and collect the reply up to its ``$$$`` (or the timeout, or 4096 bytes)."""
+    ser.write(command)
+    ser.flush()
+    reply = bytearray()
+    deadline = time.monotonic() + timeout_s
+    while b"$$$" not in reply and time.monotonic() < deadline and len(reply) < 4096:
+        reply += ser.read(ser.in_waiting or 1)
+    return bytes(reply)
 
 
 def cyton_source(url: str) -> SerialSource:

@@ -209,3 +209,12 @@ def test_a_radio_silence_longer_than_a_counter_cycle_keeps_the_time_axis(sim8):
         chunks = _read_samples(src, len(data))
         assert src.n_silences == 1 and src.counters.lost_packets == 300
     np.testing.assert_array_equal(joined(chunks, 8), quantise_cyton(data))
+
+
+def test_a_gain_option_is_sent_to_every_channel_and_decoded_with(sim8):
+    data = sim8[:100] * 10.0
+    with CytonEmulator(data, speed=0) as emu, open_source(f"cyton://{emu.port}?gain=4") as src:
+        assert emu.gains == [4] * 8
+        chunks = _read_samples(src, len(data))
+        assert bytes(emu.received).startswith(b"svx1020110X")
+    np.testing.assert_array_equal(joined(chunks, 8), quantise_cyton(data, gains=4))
