@@ -15,7 +15,7 @@ from firmware_bridge.transports import BleSource
 from firmware_bridge.transports._ble import GANGLION_NOTIFY, GANGLION_WRITE
 
 pytest.importorskip("bumble")
-from firmware_bridge.emulators import BumbleGanglion, encode_ganglion, quantise_ganglion  # noqa: E402
+from firmware_bridge.emulators import BumbleGanglion, encode_ganglion, quantise_ganglion
 
 
 def _expected(counts: np.ndarray) -> np.ndarray:
@@ -71,10 +71,10 @@ def test_a_disconnection_reconnects_and_the_counter_counts_the_gap():
 def test_a_device_gone_for_good_raises_after_bounded_attempts():
     counts = np.zeros((400, 4), dtype=np.int64)
     board = BumbleGanglion(encode_ganglion(counts), rate_hz=400, disconnect_after=10, down_s=60.0)
-    with _source(board, reconnects=2, reconnect_delay=0.02, attempt_timeout=0.2) as src:
-        with pytest.raises(SourceError, match="disconnected and 2 attempts to reconnect"):
-            for _ in range(20):
-                src.read(0.5)
+    with _source(board, reconnects=2, reconnect_delay=0.02, attempt_timeout=0.2) as src, \
+            pytest.raises(SourceError, match="disconnected and 2 attempts to reconnect"):
+        for _ in range(20):
+            src.read(0.5)
 
 
 def test_ble_urls_fail_by_name():
