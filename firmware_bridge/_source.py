@@ -35,6 +35,7 @@ SOURCES: dict[str, Callable[[str], Source] | str] = {
     "cyton": "firmware_bridge.transports._urls:cyton_source",
     "serial": "firmware_bridge.transports._urls:serial_source",
     "chords": "firmware_bridge.transports._urls:chords_source",
+    "bitalino": "firmware_bridge.transports._urls:bitalino_source",
     "ganglion": "firmware_bridge.transports._ble:ganglion_source",
     "nus": "firmware_bridge.transports._ble:nus_source",
 }

@@ -14,6 +14,7 @@ from firmware_bridge.decoders._base import (
     Decoder,
     DecoderCounters,
 )
+from firmware_bridge.decoders._bitalino import BitalinoDecoder
 from firmware_bridge.decoders._chords import BIOAMP_GAIN, BOARDS, ChordsDecoder
 from firmware_bridge.decoders._cyton import CytonDecoder, cyton_scale
 from firmware_bridge.decoders._ganglion import GANGLION_SCALE, GanglionDecoder
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_SEARCH_WINDOW",
     "GANGLION_SCALE",
     "AsciiDecoder",
+    "BitalinoDecoder",
     "ChordsDecoder",
     "CytonDecoder",
     "Decoder",

@@ -6,6 +6,7 @@
 66
 """
 
+from firmware_bridge.emulators._bitalino_codec import encode_bitalino
 from firmware_bridge.emulators._ble_ganglion import BumbleGanglion
 from firmware_bridge.emulators._chords_codec import encode_chords
 from firmware_bridge.emulators._cyton_codec import encode_cyton, quantise_cyton
@@ -15,6 +16,7 @@ from firmware_bridge.emulators._pty import CytonEmulator
 __all__ = [
     "BumbleGanglion",
     "CytonEmulator",
+    "encode_bitalino",
     "encode_chords",
     "encode_cyton",
     "encode_ganglion",

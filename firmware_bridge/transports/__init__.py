@@ -33,6 +33,7 @@ __all__ = [
     "PortInfo",
     "QueuedSource",
     "SerialSource",
+    "bitalino_source",
     "chords_source",
     "cyton_handshake",
     "cyton_source",

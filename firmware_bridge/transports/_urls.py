@@ -23,6 +23,14 @@ Upside Down Labs Chords firmware (protocols.md §5)::
     chords://PORT?board=UNO-R3[&baud=230400][&gain=2420][&vref=5.0][&reconnects=5][&dump=FILE]
 
 ``START``/``STOP`` lines start and stop it. Example: ``chords:///dev/ttyACM0?board=UNO-R3&gain=2420``.
+
+PLUX BITalino (r)evolution over Bluetooth SPP (``/dev/rfcomm0``, ``COM5``) or USB (protocols.md §4)::
+
+    bitalino://PORT[?channels=6][&rate=1000][&emg=1][&baud=115200][&reconnects=5][&dump=FILE]
+
+Acquires A1..A<channels>; the rate byte ``(code << 6) | 3`` is sent first, then
+start ``(mask << 2) | 1``; ``0x00`` stops. ``emg=1`` applies the EMG sensor's
+transfer function (µV), ``emg=0`` keeps counts. Example: ``bitalino:///dev/rfcomm0?channels=2``.
 """
 
 from __future__ import annotations
@@ -33,7 +41,13 @@ import serial
 
 from dsp import SourceError, UnknownSourceError
 from firmware_bridge._source import parse_source_url
-from firmware_bridge.decoders import AsciiDecoder, ChordsDecoder, CytonDecoder
+from firmware_bridge.decoders import (
+    AsciiDecoder,
+    BitalinoDecoder,
+    ChordsDecoder,
+    CytonDecoder,
+)
+from firmware_bridge.decoders._bitalino import RATES
 from firmware_bridge.decoders._cyton import GAINS
 from firmware_bridge.transports._serial import SerialSource
 
@@ -185,5 +199,31 @@ def chords_source(url: str) -> SerialSource:
     # Any byte but STOP sent while an UNO-R3 streams stops it (protocols.md §5): send only START and STOP.
     src = SerialSource(port, decoder, baudrate=opts.get("baud", 230400), start_command=b"START\n",
                        stop_command=b"STOP\n", reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
+    src.url = url
+    return src
+
+
+def bitalino_source(url: str) -> SerialSource:
+    """Open ``bitalino://PORT?...`` (see the module docstring)."""
+    form = "bitalino://PORT?channels=6&rate=1000&emg=1&baud=115200&reconnects=5&dump=FILE"
+    options = {"channels": int, "rate": float, "emg": _flag, "baud": int, "reconnects": int, "dump": str}
+    path, opts = parse_source_url(url, options, form)
+    port = _port(url, path, form)
+    try:
+        decoder = BitalinoDecoder(n_channels=opts.get("channels", 6), fs=opts.get("rate", 1000.0),
+                                  emg=opts.get("emg", True))
+    except ValueError as err:
+        raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
+    rate_command = bytes([(RATES.index(decoder.fs) << 6) | 0x03])
+    start_command = bytes([(((1 << decoder.n_ch) - 1) << 2) | 0x01])
+
+    def set_rate(ser: serial.SerialBase) -> None:
+        ser.write(rate_command)
+        ser.flush()
+        time.sleep(0.1)  # PLUX's own API waits 0.1 s before each command
+
+    src = SerialSource(port, decoder, baudrate=opts.get("baud", 115200), start_command=start_command,
+                       stop_command=b"\x00", handshake=set_rate, reconnects=opts.get("reconnects", 5),
+                       dump=opts.get("dump"))
     src.url = url
     return src

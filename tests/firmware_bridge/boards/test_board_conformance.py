@@ -22,12 +22,14 @@ from dsp import SourceError
 from firmware_bridge.decoders import (
     GANGLION_SCALE,
     AsciiDecoder,
+    BitalinoDecoder,
     ChordsDecoder,
     CytonDecoder,
     Decoder,
     GanglionDecoder,
 )
 from firmware_bridge.emulators import (
+    encode_bitalino,
     encode_chords,
     encode_cyton,
     encode_ganglion,
@@ -75,6 +77,14 @@ def _chords(rng):
     return stream, expected
 
 
+def _bitalino(rng):
+    counts = np.concatenate([rng.integers(0, 1024, (90, 4)), rng.integers(0, 64, (90, 2))], axis=1)
+    stream = b"".join(encode_bitalino(counts[i:i + 1], first_seq=i) for i in range(90) if i not in (30, 31, 60))
+    expected = ((counts / np.array([1024] * 4 + [64] * 2) - 0.5) * 3.3 / 1009 * 1e6).astype(np.float32)
+    expected[[30, 31, 60]] = np.nan
+    return stream, expected
+
+
 def _ganglion(rng):
     counts = rng.integers(-(2**21), 2**21, (60, 4))
     notes = encode_ganglion(counts, bits=19)
@@ -90,6 +100,7 @@ CASES = [
     Case("ascii_counter", lambda: AsciiDecoder(fs=500, channels=3, counter=True), _ascii),
     Case("chords", lambda: ChordsDecoder("UNO-R3"), _chords),
     Case("ganglion_fw3", GanglionDecoder, _ganglion),
+    Case("bitalino", lambda: BitalinoDecoder(n_channels=6, fs=1000), _bitalino),
 ]
 IDS = [c.name for c in CASES]
 
