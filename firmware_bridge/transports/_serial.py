@@ -143,9 +143,14 @@ class SerialSource(QueuedSource):
                     self._queue.put(("silence", now - t_last))
                 seen_data = True
                 t_last = now
-                if self._dump is not None:
-                    self._dump.write(data)
                 self._queue.put(data)
+                if self._dump is not None:
+                    try:
+                        self._dump.write(data)
+                    except OSError as err:  # a full disk must not pass for a vanished port
+                        message = f"cannot append the raw bytes to the dump file {self._dump.name!r}: {err}"
+                        self._queue.put(("failed", message))
+                        return
 
     def _reconnect(self, err: BaseException, t_last: float) -> bool:
         try:
