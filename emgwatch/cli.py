@@ -34,6 +34,7 @@ examples:
   emgwatch analyze night.bdf --events night_events.tsv --report night.png
   emgwatch monitor sim://night_calf_cramp?speed=4
   emgwatch simulate night_calf_cramp --device cyton_250 --duration 120 -o night.edf
+  emgwatch devices                              list boards on serial ports
   emgwatch info OpenBCI-RAW-2024.txt
   emgwatch convert OpenBCI-RAW-2024.txt night.bdf
   emgwatch evaluate --seeds 2
@@ -139,11 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         description="Stream from a source, detect and classify events as they happen, optionally "
         "record to a crash-safe EDF+/BDF+ file. Sources are URLs: sim://SCENARIO?device=cyton_250"
-        "&seed=1&speed=1 (the simulator), file://PATH?speed=1 (replay a recording).",
+        "&seed=1&speed=1 (the simulator), file://PATH?speed=1 (replay a recording), "
+        "cyton:///dev/ttyUSB0 (OpenBCI Cyton dongle), serial:///dev/ttyACM0?format=ascii&fs=1000&channels=2 "
+        "(an Arduino printing numbers), chords:///dev/ttyACM0, bitalino:///dev/rfcomm0, "
+        "ganglion://NAME-or-ADDRESS and nus://NAME (Bluetooth LE). 'emgwatch devices' lists ports.",
         epilog="examples:\n"
         "  emgwatch monitor sim://night_calf_cramp?speed=4\n"
         "  emgwatch monitor sim://rest_frequent --record twitches.bdf --duration 120\n"
-        "  emgwatch monitor file://night.bdf?speed=10 --plain\n",
+        "  emgwatch monitor file://night.bdf?speed=10 --plain\n"
+        "  emgwatch monitor cyton:///dev/ttyUSB0 --record night.bdf\n",
     )
     p.add_argument("source", metavar="SOURCE", help="source URL (sim://..., file://...)")
     p.add_argument("--record", metavar="OUT.bdf", help="record the raw signal and the events (.edf/.bdf)")
@@ -152,6 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mains", type=_mains, default="auto", metavar="HZ",
                    help="mains frequency to remove: auto (detect), 50, 60 or none")
     p.add_argument("--no-history", action="store_true", help="do not add this session to the local history")
+
+    p = sub.add_parser(
+        "devices",
+        help="list serial ports and the board on each, with the source URL to use",
+        formatter_class=_Formatter,
+        description="List serial ports (USB dongles, Arduinos, Bluetooth SPP ports) with a guess of the "
+        "board on each and the source URL to pass to 'emgwatch monitor'. The simulator is always there: "
+        "sim://SCENARIO (see 'emgwatch simulate --list').",
+        epilog="examples:\n  emgwatch devices\n  emgwatch monitor cyton:///dev/ttyUSB0\n",
+    )
 
     p = sub.add_parser(
         "simulate",

@@ -238,3 +238,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     if record_to is not None:
         print(f"recorded to {record_to}")
     return EXIT_OK
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from firmware_bridge import list_scenarios, list_serial_ports
+
+    ports = list_serial_ports()
+    if not ports:
+        print("no serial ports found (is the dongle plugged in, and may this user open it?)")
+    else:
+        print(f"{'port':<22} {'board':<10} {'use':<44} description")
+        for p in ports:
+            print(f"{p.port:<22} {p.board or '?':<10} {p.url or '-':<44} {p.description}")
+    print("\nsimulated boards (no hardware): " + ", ".join(f"sim://{s}" for s in list_scenarios()))
+    return EXIT_OK

@@ -18,12 +18,12 @@ def run(*args: str, **kw) -> subprocess.CompletedProcess:
 def test_help_lists_every_verb_with_examples(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
-    for verb in ("analyze", "monitor", "simulate", "info", "convert", "evaluate", "history"):
+    for verb in ("analyze", "monitor", "devices", "simulate", "info", "convert", "evaluate", "history"):
         assert verb in out
     assert "examples:" in out
 
 
-@pytest.mark.parametrize("verb", ["analyze", "monitor", "simulate", "info", "convert", "evaluate", "history"])
+@pytest.mark.parametrize("verb", ["analyze", "monitor", "devices", "simulate", "info", "convert", "evaluate", "history"])
 def test_every_verb_help_has_examples(verb, capsys):
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args([verb, "--help"])

@@ -55,3 +55,27 @@ def test_file_source_replays_a_recording_in_chunks(tmp_path):
     assert all(c.n_samples == 33 for c in chunks[:-1])
     assert sum(c.n_samples for c in chunks) == rec.data.shape[0]
     assert chunks[1].t0 == 33 / rec.fs
+
+
+def test_monitor_reads_a_cyton_over_a_real_serial_port(tmp_path):
+    # The board is an emulator speaking the Cyton protocol on a pty pair: the
+    # CLI opens a real serial port by URL, as it would a USB dongle.
+    from firmware_bridge.emulators import CytonEmulator
+
+    rec = simulate("night_calf_cramp", device="cyton_250", duration_s=40, seed=8)
+    out = tmp_path / "cyton.bdf"
+    with CytonEmulator(rec.data, speed=4.0) as board:
+        proc = subprocess.run(
+            [sys.executable, "-m", "emgwatch", "monitor", f"cyton://{board.port}", "--plain", "--duration", "30",
+             "--record", str(out), "--no-history"],
+            capture_output=True, text=True, timeout=300,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert "monitored 30.0 s" in proc.stdout
+    from recordings import read_recording
+
+    got = read_recording(out)
+    assert got.fs == 250 and got.data.shape[1] == 8 and got.data.shape[0] >= 30 * 250
+    # What arrived over the wire is the simulated signal (24-bit counts of 0.02235 µV).
+    n = 30 * 250
+    np.testing.assert_allclose(got.data[:n], rec.data[:n], atol=0.05)
