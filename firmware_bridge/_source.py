@@ -38,6 +38,7 @@ SOURCES: dict[str, Callable[[str], Source] | str] = {
     "bitalino": "firmware_bridge.transports._urls:bitalino_source",
     "ganglion": "firmware_bridge.transports._ble:ganglion_source",
     "nus": "firmware_bridge.transports._ble:nus_source",
+    "npg": "firmware_bridge.transports._ble:npg_source",
 }
 
 

@@ -18,6 +18,7 @@ from firmware_bridge.decoders._bitalino import BitalinoDecoder
 from firmware_bridge.decoders._chords import BIOAMP_GAIN, BOARDS, ChordsDecoder
 from firmware_bridge.decoders._cyton import CytonDecoder, cyton_scale
 from firmware_bridge.decoders._ganglion import GANGLION_SCALE, GanglionDecoder
+from firmware_bridge.decoders._npg import NpgDecoder
 
 __all__ = [
     "BIOAMP_GAIN",
@@ -31,5 +32,6 @@ __all__ = [
     "Decoder",
     "DecoderCounters",
     "GanglionDecoder",
+    "NpgDecoder",
     "cyton_scale",
 ]

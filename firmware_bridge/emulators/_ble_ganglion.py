@@ -25,7 +25,7 @@ _SERVICE = "0000fe84-0000-1000-8000-00805f9b34fb"
 
 
 class BumbleGanglion:
-    """Serve ``notifications`` from a bumble Ganglion peripheral once a client writes ``b``.
+    """Serve ``notifications`` from a bumble Ganglion (or other) peripheral once a client writes ``start``.
 
     Parameters
     ----------
@@ -38,6 +38,13 @@ class BumbleGanglion:
     disconnect_after : int, optional
         Disconnect after sending this many, for ``down_s`` s; the board keeps sampling meanwhile.
     down_s : float
+    service, notify_uuid, write_uuid : str
+        The GATT layout served; the Ganglion's by default (pass another board's, e.g. the NPG Lite's).
+    start, stop : bytes
+        The commands that start and stop the stream.
+    mtu : int, optional
+        ATT MTU the central requests after connecting; None keeps the default 23, under which
+        bumble cuts longer notifications to 20 bytes, as a real stack does.
 
     Attributes
     ----------
@@ -48,12 +55,16 @@ class BumbleGanglion:
     """
 
     def __init__(self, notifications: list[bytes], rate_hz: float = 100.0, drop: Iterable[int] = (),
-                 disconnect_after: int | None = None, down_s: float = 0.2) -> None:
+                 disconnect_after: int | None = None, down_s: float = 0.2, *, service: str = _SERVICE,
+                 notify_uuid: str = GANGLION_NOTIFY, write_uuid: str = GANGLION_WRITE, start: bytes = b"b",
+                 stop: bytes = b"s", mtu: int | None = None) -> None:
         self.notifications = list(notifications)
         self.rate_hz = float(rate_hz)
         self.drop = set(drop)
         self.disconnect_after = disconnect_after
         self.down_s = float(down_s)
+        self.service, self.notify_uuid, self.write_uuid = service, notify_uuid, write_uuid
+        self.start, self.stop, self.mtu = bytes(start), bytes(stop), mtu
         self.received: list[bytes] = []
         self.n_sent = 0
         self._world = None
@@ -73,10 +84,10 @@ class BumbleGanglion:
         controllers = [Controller(f"C{i}", link=link, public_address=a) for i, a in enumerate(addresses)]
         central, peripheral = (Device(address=Address(a), host=Host(c, AsyncPipeSink(c)))
                                for a, c in zip(addresses, controllers, strict=True))
-        self._notify = Characteristic(GANGLION_NOTIFY, Characteristic.NOTIFY, Characteristic.READABLE, b"")
-        write = Characteristic(GANGLION_WRITE, Characteristic.WRITE | Characteristic.WRITE_WITHOUT_RESPONSE,
+        self._notify = Characteristic(self.notify_uuid, Characteristic.NOTIFY, Characteristic.READABLE, b"")
+        write = Characteristic(self.write_uuid, Characteristic.WRITE | Characteristic.WRITE_WITHOUT_RESPONSE,
                                Characteristic.WRITEABLE, CharacteristicValue(write=self._on_write))
-        peripheral.add_service(Service(_SERVICE, [self._notify, write]))
+        peripheral.add_service(Service(self.service, [self._notify, write]))
         for device in (central, peripheral):
             await device.power_on()
         await peripheral.start_advertising(advertising_interval_min=1.0)
@@ -85,9 +96,9 @@ class BumbleGanglion:
 
     def _on_write(self, _connection, value: bytes) -> None:
         self.received.append(bytes(value))
-        if value == b"b" and self._stream_task is None:
+        if value == self.start and self._stream_task is None:
             self._stream_task = asyncio.get_running_loop().create_task(self._stream())
-        elif value == b"s" and self._stream_task is not None:
+        elif value == self.stop and self._stream_task is not None:
             self._stream_task.cancel()
             self._stream_task = None
 
@@ -135,6 +146,8 @@ class _BumbleLink:
         connection.on("disconnection", lambda *_: on_disconnect())
         self._connection = connection
         self._peer = Peer(connection)
+        if self.board.mtu is not None:
+            await self._peer.request_mtu(self.board.mtu)
         await self._peer.discover_services()
         await self._peer.discover_characteristics()
 

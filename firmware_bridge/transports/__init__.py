@@ -40,6 +40,7 @@ __all__ = [
     "ganglion_source",
     "guess_board",
     "list_serial_ports",
+    "npg_source",
     "nus_source",
     "serial_source",
 ]

@@ -15,13 +15,16 @@ kernel or BlueZ.
 URL forms::
 
     ganglion://ADDRESS_OR_NAME[?firmware=3][&reconnects=5][&scan=5]
+    npg://[NAME][?fs=500][&gain=2420][&vref=3.3][&reconnects=5][&scan=5]
     nus://NAME?format=ascii&fs=HZ[&channels=N][&scale=..][&offset=..][&counter=0|1][&skip=N]
                [&start=TEXT][&stop=TEXT][&reconnects=5][&scan=5]
 
 ``ganglion://`` with no name scans for "Ganglion"; a name is matched as a
 substring of the advertised name, and an ambiguous name lists the candidates.
 Ganglion (protocols.md §2): notify ``2d30c082-...``, write ``2d30c083-...``,
-``b`` starts and ``s`` stops. Nordic UART (protocols.md §7): notify (TX)
+``b`` starts and ``s`` stops. NPG Lite (protocols.md §5): data ``beb5483e-...``,
+control ``0000ff01-...`` takes ``START``/``STOP``; name "NPG" by default
+(its UUIDs are the stock ESP32 example's, so the name matters). Nordic UART (protocols.md §7): notify (TX)
 ``6e400003-...``, write (RX) ``6e400002-...``; a byte stream, so frames are
 reassembled across notifications by the decoder.
 Example: ``ganglion://Ganglion-1a2b?firmware=3``, ``nus://MyoWare?format=ascii&fs=200&channels=1``.
@@ -38,11 +41,14 @@ from typing import Protocol
 
 from dsp import SourceError, UnknownSourceError
 from firmware_bridge._source import parse_source_url
-from firmware_bridge.decoders import AsciiDecoder, Decoder, GanglionDecoder
+from firmware_bridge.decoders import AsciiDecoder, Decoder, GanglionDecoder, NpgDecoder
 from firmware_bridge.transports._queued import QueuedSource
 
 GANGLION_NOTIFY = "2d30c082-f39f-4ce6-923f-3484ea480596"
 GANGLION_WRITE = "2d30c083-f39f-4ce6-923f-3484ea480596"
+NPG_SERVICE = "4fafc201-1fb5-459e-8fcc-c5c9c331914b"
+NPG_DATA = "beb5483e-36e1-4688-b7f5-ea07361b26a8"
+NPG_CONTROL = "0000ff01-0000-1000-8000-00805f9b34fb"
 NUS_NOTIFY = "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
 NUS_WRITE = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"
 # A MAC address (Linux, Windows) or a CoreBluetooth UUID (macOS).
@@ -277,5 +283,21 @@ def nus_source(url: str) -> BleSource:
     stop = (opts["stop"] + "\n").encode() if opts.get("stop") else b""
     src = BleSource(lambda: BleakLink(target, scan), decoder, NUS_NOTIFY, NUS_WRITE, start, stop, port=target,
                     reconnects=opts.get("reconnects", 5))
+    src.url = url
+    return src
+
+
+def npg_source(url: str) -> BleSource:
+    """Open ``npg://[NAME]?...`` (see the module docstring)."""
+    form = "npg://NAME?fs=500&gain=2420&vref=3.3&reconnects=5&scan=5"
+    target, opts = parse_source_url(url, _options({"fs": float, "gain": float, "vref": float}), form)
+    target = target or "NPG"
+    try:
+        decoder = NpgDecoder(fs=opts.get("fs", 500.0), gain=opts.get("gain"), vref=opts.get("vref", 3.3))
+    except ValueError as err:
+        raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
+    scan = opts.get("scan", 5.0)
+    src = BleSource(lambda: BleakLink(target, scan), decoder, NPG_DATA, NPG_CONTROL, b"START", b"STOP",
+                    port=target, reconnects=opts.get("reconnects", 5))
     src.url = url
     return src

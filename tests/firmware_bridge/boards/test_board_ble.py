@@ -10,12 +10,23 @@ from boards_util import assert_contiguous, joined
 
 from dsp import SourceError, UnknownSourceError
 from firmware_bridge import open_source
-from firmware_bridge.decoders import GANGLION_SCALE, GanglionDecoder
+from firmware_bridge.decoders import GANGLION_SCALE, GanglionDecoder, NpgDecoder
 from firmware_bridge.transports import BleSource
-from firmware_bridge.transports._ble import GANGLION_NOTIFY, GANGLION_WRITE
+from firmware_bridge.transports._ble import (
+    GANGLION_NOTIFY,
+    GANGLION_WRITE,
+    NPG_CONTROL,
+    NPG_DATA,
+    NPG_SERVICE,
+)
 
 pytest.importorskip("bumble")
-from firmware_bridge.emulators import BumbleGanglion, encode_ganglion, quantise_ganglion
+from firmware_bridge.emulators import (
+    BumbleGanglion,
+    encode_ganglion,
+    encode_npg,
+    quantise_ganglion,
+)
 
 
 def _expected(counts: np.ndarray) -> np.ndarray:
@@ -82,5 +93,31 @@ def test_ble_urls_fail_by_name():
         open_source("ganglion://Ganglion-1234?firmware=4")
     with pytest.raises(UnknownSourceError, match="gives no fs"):
         open_source("nus://MyoWare?format=ascii")
+    with pytest.raises(UnknownSourceError, match="gain must be a positive number"):
+        open_source("npg://NPG-1?gain=-3")
     with pytest.raises(UnknownSourceError, match="unknown option 'baud'"):
         open_source("ganglion://AA:BB:CC:DD:EE:FF?baud=9600")
+
+
+@pytest.mark.parametrize(("mtu", "whole"), [(None, False), (247, True)])
+def test_npg_notifications_need_a_larger_mtu_and_a_cut_one_is_counted(mtu, whole):
+    counts = np.random.default_rng(3).integers(0, 4096, (100, 3))
+    notes = encode_npg(counts, per_notification=10)  # 70-byte notifications
+    board = BumbleGanglion(notes, rate_hz=0, service=NPG_SERVICE, notify_uuid=NPG_DATA, write_uuid=NPG_CONTROL,
+                           start=b"START", stop=b"STOP", mtu=mtu)
+    with BleSource(board.link, NpgDecoder(fs=500), NPG_DATA, NPG_CONTROL, b"START", b"STOP", port="npg") as src:
+        deadline = time.monotonic() + 5
+        chunks = []
+        while board.n_sent < len(notes) and time.monotonic() < deadline:
+            chunk = src.read(0.2)
+            chunks += [chunk] if chunk is not None else []
+        time.sleep(0.1)
+        while (chunk := src.read(0.1)) is not None:
+            chunks.append(chunk)
+        counters = src.counters
+    if whole:
+        np.testing.assert_array_equal(joined(chunks, 3), counts.astype(np.float32))
+        assert counters.corrupt_bytes == 0
+    else:
+        # Under the default ATT MTU of 23 each 70-byte notification arrives cut to 20 bytes.
+        assert chunks == [] and counters.corrupt_bytes == 20 * len(notes) and counters.packets == 0

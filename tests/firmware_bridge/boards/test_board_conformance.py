@@ -27,12 +27,14 @@ from firmware_bridge.decoders import (
     CytonDecoder,
     Decoder,
     GanglionDecoder,
+    NpgDecoder,
 )
 from firmware_bridge.emulators import (
     encode_bitalino,
     encode_chords,
     encode_cyton,
     encode_ganglion,
+    encode_npg,
     quantise_cyton,
     quantise_ganglion,
 )
@@ -85,6 +87,15 @@ def _bitalino(rng):
     return stream, expected
 
 
+def _npg(rng):
+    counts = rng.integers(0, 4096, (100, 3))
+    notes = encode_npg(counts, per_notification=10, first_counter=250)
+    del notes[4]
+    expected = counts.astype(np.float32)
+    expected[40:50] = np.nan
+    return b"".join(notes), expected
+
+
 def _ganglion(rng):
     counts = rng.integers(-(2**21), 2**21, (60, 4))
     notes = encode_ganglion(counts, bits=19)
@@ -100,6 +111,7 @@ CASES = [
     Case("ascii_counter", lambda: AsciiDecoder(fs=500, channels=3, counter=True), _ascii),
     Case("chords", lambda: ChordsDecoder("UNO-R3"), _chords),
     Case("ganglion_fw3", GanglionDecoder, _ganglion),
+    Case("npg_lite", NpgDecoder, _npg),
     Case("bitalino", lambda: BitalinoDecoder(n_channels=6, fs=1000), _bitalino),
 ]
 IDS = [c.name for c in CASES]
