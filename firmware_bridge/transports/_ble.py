@@ -14,10 +14,10 @@ kernel or BlueZ.
 
 URL forms::
 
-    ganglion://ADDRESS_OR_NAME[?firmware=3][&reconnects=5][&scan=5]
-    npg://[NAME][?fs=500][&gain=2420][&vref=3.3][&reconnects=5][&scan=5]
+    ganglion://ADDRESS_OR_NAME[?firmware=3][&reconnects=5][&scan=5][&dump=FILE]
+    npg://[NAME][?fs=500][&gain=2420][&vref=3.3][&reconnects=5][&scan=5][&dump=FILE]
     nus://NAME?format=ascii&fs=HZ[&channels=N][&scale=..][&offset=..][&counter=0|1][&skip=N]
-               [&start=TEXT][&stop=TEXT][&reconnects=5][&scan=5]
+               [&start=TEXT][&stop=TEXT][&reconnects=5][&scan=5][&dump=FILE]
 
 ``ganglion://`` with no name scans for "Ganglion"; a name is matched as a
 substring of the advertised name, and an ambiguous name lists the candidates.
@@ -33,6 +33,7 @@ Example: ``ganglion://Ganglion-1a2b?firmware=3``, ``nus://MyoWare?format=ascii&f
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import threading
 import time
@@ -138,13 +139,17 @@ class BleSource(QueuedSource):
         Seconds the first connection may take.
     attempt_timeout : float
         Seconds one reconnection attempt may take (a device that stopped advertising never answers).
+    dump : str or path-like, optional
+        Append every notification's bytes to this file (on the reading thread, never in the
+        handler); the Ganglion's and NPG's fixed-size frames replay through ``decoder.feed``.
     """
 
     link_name = "BLE device"
 
     def __init__(self, link_factory: Callable[[], BleLink], decoder: Decoder, notify_uuid: str, write_uuid: str,
                  start_command: bytes = b"", stop_command: bytes = b"", port: str = "", reconnects: int = 5,
-                 reconnect_delay: float = 1.0, connect_timeout: float = 30.0, attempt_timeout: float = 10.0) -> None:
+                 reconnect_delay: float = 1.0, connect_timeout: float = 30.0, attempt_timeout: float = 10.0,
+                 dump: str | os.PathLike | None = None) -> None:
         if int(reconnects) < 0:
             raise ValueError(f"reconnects must be >= 0, got {reconnects!r}")
         super().__init__()
@@ -163,6 +168,7 @@ class BleSource(QueuedSource):
         self._connected = False
         self._t_last = time.monotonic()
         self._per_note = hasattr(decoder, "feed_notification")
+        self._dump = open(dump, "ab") if dump is not None else None  # noqa: SIM115 - closed in _close_internal
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"emgwatch-ble {port}", daemon=True)
         self._thread.start()
@@ -212,8 +218,11 @@ class BleSource(QueuedSource):
         self._queue.put(("failed", message))
 
     def _handle(self, item: bytes | tuple) -> None:
-        if isinstance(item, tuple) and item[0] == "note":
-            self._pending.extend(self.decoder.feed_notification(item[1]))
+        data = item[1] if isinstance(item, tuple) and item[0] == "note" else item
+        if self._dump is not None and isinstance(data, bytes):
+            self._dump.write(data)
+        if data is not item:
+            self._pending.extend(self.decoder.feed_notification(data))
         else:
             super()._handle(item)
 
@@ -238,10 +247,12 @@ class BleSource(QueuedSource):
         self._thread.join(timeout=5.0)
         if not self._loop.is_running():
             self._loop.close()
+        if self._dump is not None:
+            self._dump.close()
 
 
 def _options(extra: dict) -> dict:
-    return {"reconnects": int, "scan": float, **extra}
+    return {"reconnects": int, "scan": float, "dump": str, **extra}
 
 
 def ganglion_source(url: str) -> BleSource:
@@ -255,7 +266,7 @@ def ganglion_source(url: str) -> BleSource:
         raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
     scan = opts.get("scan", 5.0)
     src = BleSource(lambda: BleakLink(target, scan), decoder, GANGLION_NOTIFY, GANGLION_WRITE, b"b", b"s",
-                    port=target, reconnects=opts.get("reconnects", 5))
+                    port=target, reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
     src.url = url
     return src
 
@@ -282,7 +293,7 @@ def nus_source(url: str) -> BleSource:
     start = (opts["start"] + "\n").encode() if opts.get("start") else b""
     stop = (opts["stop"] + "\n").encode() if opts.get("stop") else b""
     src = BleSource(lambda: BleakLink(target, scan), decoder, NUS_NOTIFY, NUS_WRITE, start, stop, port=target,
-                    reconnects=opts.get("reconnects", 5))
+                    reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
     src.url = url
     return src
 
@@ -298,6 +309,6 @@ def npg_source(url: str) -> BleSource:
         raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
     scan = opts.get("scan", 5.0)
     src = BleSource(lambda: BleakLink(target, scan), decoder, NPG_DATA, NPG_CONTROL, b"START", b"STOP",
-                    port=target, reconnects=opts.get("reconnects", 5))
+                    port=target, reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
     src.url = url
     return src

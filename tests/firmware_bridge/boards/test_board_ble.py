@@ -49,10 +49,11 @@ def _source(board: BumbleGanglion, **kwargs) -> BleSource:
                      port="bumble-ganglion", **kwargs)
 
 
-def test_notifications_decode_to_the_quantised_counts_and_a_drop_is_lost():
+def test_notifications_decode_to_the_quantised_counts_and_a_drop_is_lost(tmp_path):
     counts = np.random.default_rng(7).integers(-(2**21), 2**21, (200, 4))
     board = BumbleGanglion(encode_ganglion(counts), rate_hz=0, drop={30})
-    with _source(board) as src:
+    dump = tmp_path / "notes.bin"
+    with _source(board, dump=dump) as src:
         assert (src.fs, src.channels) == (200.0, ("ch1", "ch2", "ch3", "ch4"))
         chunks = _read(src, len(counts))
         assert src.counters.lost_packets == 1 and src.n_lost == 2
@@ -62,6 +63,8 @@ def test_notifications_decode_to_the_quantised_counts_and_a_drop_is_lost():
     expected[60:62] = np.nan
     np.testing.assert_array_equal(joined(chunks, 4), expected)
     assert_contiguous(chunks)
+    # The dump replays through a fresh decoder to the same samples.
+    np.testing.assert_array_equal(joined(GanglionDecoder().feed(dump.read_bytes()), 4), expected)
 
 
 def test_a_disconnection_reconnects_and_the_counter_counts_the_gap():
