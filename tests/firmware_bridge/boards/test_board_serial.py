@@ -77,10 +77,12 @@ def test_unplugged_port_reconnects_and_the_counter_counts_the_gap(sim8, tmp_path
     with CytonEmulator(data, speed=1, link=tmp_path / "ttyCYTON") as emu, \
             open_source(f"cyton://{emu.port}?reconnects=30") as src:
         src.reconnect_delay = 0.05
+        emu_unplugged: list[bool] = []
 
         def unplug_once(chunks):
-            if len(chunks) == 20:
+            if not emu_unplugged and sum(c.n_samples for c in chunks) >= 60:  # 0.24 s in
                 emu.unplug(0.3)
+                emu_unplugged.append(True)
 
         with pytest.warns(RuntimeWarning, match="serial port .* dropped .*reconnected on attempt"):
             chunks = _read_samples(src, len(data), on_chunk=unplug_once)
