@@ -128,6 +128,10 @@ class CytonEmulator:
             tmp.replace(self.link)
 
     def _close_pty(self) -> None:
+        if self.link is not None and self.link.is_symlink():
+            # The device node goes away with the device; a stale link could reach a pty that the
+            # system has since handed to another program.
+            self.link.unlink()
         for fd in (self._master, self._slave):
             try:
                 os.close(fd)
