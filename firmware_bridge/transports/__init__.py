@@ -1,8 +1,13 @@
-"""Transports: move a board's bytes into its decoder (serial here; threads live only in this layer).
+"""Transports: move a board's bytes into its decoder; threads and sockets live only in this layer.
 
->>> from firmware_bridge.transports import SerialSource
->>> SerialSource.__mro__[1].__name__
-'Source'
+Serial boards (``cyton://``, ``serial://``, ``chords://``, ``bitalino://``) run
+through ``SerialSource``; BLE boards (``ganglion://``, ``npg://``, ``nus://``)
+through ``BleSource``. Both are ``QueuedSource``s: the I/O side only queues
+bytes, and ``read()`` decodes them.
+
+>>> from firmware_bridge.transports import QueuedSource, SerialSource
+>>> issubclass(SerialSource, QueuedSource)
+True
 """
 
 from firmware_bridge.transports._ble import (
@@ -10,6 +15,7 @@ from firmware_bridge.transports._ble import (
     BleLink,
     BleSource,
     ganglion_source,
+    npg_source,
     nus_source,
 )
 from firmware_bridge.transports._discover import (
@@ -20,6 +26,7 @@ from firmware_bridge.transports._discover import (
 from firmware_bridge.transports._queued import QueuedSource
 from firmware_bridge.transports._serial import SerialSource
 from firmware_bridge.transports._urls import (
+    bitalino_source,
     chords_source,
     cyton_handshake,
     cyton_source,

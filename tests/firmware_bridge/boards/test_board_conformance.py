@@ -151,3 +151,13 @@ def test_names_itself_when_no_packet_turns_up_and_refuses_text(case):
     with pytest.raises(TypeError, match="expects bytes"):
         case.make().feed("text")
     assert case.make().feed(b"") == []
+
+
+def test_every_public_name_exists():
+    import firmware_bridge.decoders
+    import firmware_bridge.emulators
+    import firmware_bridge.transports
+
+    for module in (firmware_bridge.decoders, firmware_bridge.emulators, firmware_bridge.transports):
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert not missing, f"{module.__name__}.__all__ names missing objects: {missing}"
