@@ -198,7 +198,10 @@ def init_filter_state(sos: np.ndarray, n_channels: int) -> FilterState:
 
 
 @numba.njit(cache=True, nogil=True)
-def _sos_rows(x, sos, zi, zi_unit, pending, y, c0, c1):  # pragma: no cover - compiled
+def _sos_rows(x, sos, zi, zi_unit, pending, y, c0, c1, s0):  # pragma: no cover - compiled
+    # Channels c0..c1 of ``x``; ``zi``, ``pending`` and ``y`` are indexed from
+    # channel ``s0`` (0 for the whole array, c0 for a thread's private copy),
+    # so every caller passes the same array types and numba compiles once.
     # Sample-major, channel-minor: the inner loops run over contiguous
     # channels and vectorise (about 1.7x scipy's sosfilt on one core).
     n = x.shape[0]
@@ -208,8 +211,8 @@ def _sos_rows(x, sos, zi, zi_unit, pending, y, c0, c1):  # pragma: no cover - co
     ok = np.empty(m, dtype=np.bool_)
     for i in range(n):
         for j in range(m):
-            c = c0 + j
-            xv = np.float64(x[i, c])
+            c = c0 + j - s0
+            xv = np.float64(x[i, c0 + j])
             if not np.isfinite(xv):
                 # Lost sample: output 0, restart the channel at its next
                 # finite sample (the state computed from 0 is discarded).
@@ -233,14 +236,14 @@ def _sos_rows(x, sos, zi, zi_unit, pending, y, c0, c1):  # pragma: no cover - co
             z0 = zi[s, 0]
             z1 = zi[s, 1]
             for j in range(m):
-                c = c0 + j
+                c = c0 + j - s0
                 vi = v[j]
                 out = b0 * vi + z0[c]
                 z0[c] = b1 * vi - a1 * out + z1[c]
                 z1[c] = b2 * vi - a2 * out
                 v[j] = out
         for j in range(m):
-            y[i, c0 + j] = v[j] if ok[j] else 0.0
+            y[i, c0 + j - s0] = v[j] if ok[j] else 0.0
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -258,7 +261,7 @@ def _sos_parallel(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compil
         c1 = min(n_ch, c0 + 4)
         zg = np.ascontiguousarray(zi[:, :, c0:c1])
         pg = pending[c0:c1].copy()
-        _sos_rows(x[:, c0:c1], sos, zg, zi_unit, pg, tmp[g], 0, c1 - c0)
+        _sos_rows(x, sos, zg, zi_unit, pg, tmp[g], c0, c1, c0)
         zi[:, :, c0:c1] = zg
         pending[c0:c1] = pg
     step = 8192
@@ -272,7 +275,7 @@ def _sos_parallel(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compil
 
 @numba.njit(cache=True, nogil=True)
 def _sos_serial(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
-    _sos_rows(x, sos, zi, zi_unit, pending, y, 0, x.shape[1])
+    _sos_rows(x, sos, zi, zi_unit, pending, y, 0, x.shape[1], 0)
 
 
 #: Below this many values (samples x channels) one thread is faster.
