@@ -52,7 +52,10 @@ DENSE_HALF_S = 2.0
 DENSE_SIZE_RATIO = 2.0
 #: A spike this much smaller than a discharge within +-ECHO_S is its ripple
 #: (band-pass and notch filters ring around a large MUAP; seen on tuning seeds
-#: as 5-15 % copies up to ~200 ms either side of a big one).
+#: as 5-15 % copies up to ~200 ms either side of a big one). A ripple is on the
+#: big discharge's own channels, so only a spike whose strongest channel the
+#: big one also reached counts (a twitch elsewhere beside a wide discharge is
+#: its own event: recall 0.638 -> 0.657 at 1 kHz on tuning seeds, same precision).
 ECHO_S = 0.25
 ECHO_MIN_S = 0.03
 ECHO_RATIO = 5.0
@@ -304,7 +307,7 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
         if (
             ECHO_MIN_S <= dt <= ECHO_S
             and big >= ECHO_RATIO * abs(burst.peak_uv)
-            and (chans.intersection(b.channels) or len(b.channels) >= 3)
+            and burst.channels[0] in b.channels
         ):
             return f"ripple of a larger discharge on {b.channels[0]} {dt * 1000:.0f} ms away"
     if dense >= DENSE_COUNT:
