@@ -66,6 +66,24 @@ def test_regular_spikes_on_different_channels_are_not_one_train():
     assert {e.trial_type for e in run(beats)} == {"fasciculation"}
 
 
+def test_regular_spikes_on_changing_channel_sets_are_not_ecg():
+    # Heartbeats reach the same electrodes every beat; twitches of several
+    # units sharing a strongest channel reach varying sets.
+    sets = [("calf_1",), ("calf_1", "calf_2"), ("calf_1",), ("calf_1", "calf_3"), ("calf_1", "calf_2")]
+    beats = [spike(10.0 + 0.8 * k, ch=c) for k, c in enumerate(sets)]
+    assert {e.trial_type for e in run(beats)} == {"fasciculation"}
+    same = [spike(10.0 + 0.8 * k, ch=("calf_1", "calf_2")) for k in range(5)]
+    assert {e.subtype for e in run(same)} == {"ecg"}
+
+
+def test_small_twitch_beside_a_wide_discharge_on_other_channels_is_its_own_event():
+    big = spike(5.0, ch=("calf_1", "calf_2", "calf_3"), peak=400.0)
+    other = spike(5.1, ch=("calf_4",), peak=30.0)  # not on the big one's channels
+    ripple = spike(5.1, ch=("calf_3",), peak=30.0)
+    events = run([big, other, ripple])
+    assert sorted((round(e.onset_s, 3), e.channels) for e in events) == [(5.0, big.channels), (5.1, ("calf_4",))]
+
+
 def test_doublet_within_10_to_110_ms_on_the_same_channel():
     events = run([spike(5.0), spike(5.032), spike(9.0), spike(9.300), spike(12.0), spike(12.04, ch=("calf_3",))])
     assert [e.subtype for e in events] == ["", "doublet", "", "", "", ""]
