@@ -61,6 +61,13 @@ MOTION_MAX_ZC_HZ_WIDE = 60.0
 MAX_FADE_S = 30.0
 #: Longest "sustained" burst that can be one large MUAP and its envelope tail.
 SINGLE_DISCHARGE_S = 0.3
+#: A "sustained" burst up to CLUSTER_MAX_S long whose envelope varies this
+#: much (CV of 100 ms blocks) is a few twitches close together, not a
+#: contraction: on tuning seeds such 0.3-0.75 s bursts at rest held 2-5 truth
+#: twitches (CV 0.6-0.93), while every voluntary burst under 1.5 s lasted
+#: >= 1 s with CV <= 0.46 (a contraction's interference pattern is smooth, §1.3).
+CLUSTER_MAX_S = 1.0
+CLUSTER_CV = 0.6
 #: Longest burst that can be one heartbeat (QRS 80-120 ms, §1.6, plus edges).
 BEAT_MAX_S = 0.3
 
@@ -264,7 +271,8 @@ def discharge_like(burst: Burst) -> bool:
 
     dsp reports a big MUAP (say 100x noise) as a 100-300 ms "sustained"
     burst, because its envelope stays above threshold for a while; a spiky
-    envelope (CV >= SPIKY_CV) is separate discharges with silence between.
+    envelope (CV >= SPIKY_CV, or >= CLUSTER_CV in a burst of at most
+    CLUSTER_MAX_S) is separate discharges with silence between.
     Neither has the < 20 Hz energy of motion or ECG.
     """
     if burst.kind != "sustained":
@@ -273,7 +281,9 @@ def discharge_like(burst: Burst) -> bool:
     if math.isfinite(lf) and lf >= 1.0:
         return False
     cv = feature(burst, "env_cv")
-    return burst.duration_s <= SINGLE_DISCHARGE_S or (math.isfinite(cv) and cv >= SPIKY_CV)
+    if burst.duration_s <= SINGLE_DISCHARGE_S or (math.isfinite(cv) and cv >= SPIKY_CV):
+        return True
+    return burst.duration_s <= CLUSTER_MAX_S and math.isfinite(cv) and cv >= CLUSTER_CV
 
 
 def cramp_votes(burst: Burst, *, motion_overlap: bool = False) -> list[tuple[float, str]]:

@@ -132,6 +132,23 @@ def test_dense_spikes_and_spikes_inside_a_contraction_get_no_events():
     assert [e.trial_type for e in events if e.onset_s > 20] == ["voluntary"]
 
 
+def test_brief_uneven_sustained_burst_is_twitches_and_its_spikes_are_kept():
+    # 0.45 s with an on-off envelope (CV 0.8): a few twitches close together
+    # that dsp joined, not a contraction; the spikes inside stay twitches.
+    cluster = sustained(20.0, 20.45, peak=90.0, env_cv=0.8, lf_ratio=0.03, fall_s=0.1, peak_snr=20.0,
+                        t_peak_s=20.2)
+    inside = [spike(20.05, peak=60.0), spike(20.3, peak=70.0)]
+    events = run([cluster, *inside])
+    assert {e.trial_type for e in events} == {"fasciculation"}
+    assert len(events) == 3
+    # The same length with a smooth envelope is a brief contraction.
+    smooth = sustained(20.0, 20.45, peak=90.0, env_cv=0.3, lf_ratio=0.03, fall_s=0.1)
+    assert [e.trial_type for e in run([smooth])] == ["voluntary"]
+    # Over a second long it is a contraction however uneven.
+    long_ = sustained(20.0, 21.5, peak=90.0, env_cv=0.8, lf_ratio=0.03, fall_s=0.1)
+    assert [e.trial_type for e in run([long_])] == ["voluntary"]
+
+
 def test_busy_muscle_spikes_after_a_minute_of_activity_are_not_twitches():
     # 45 spikes over 6 s on several channels after a minute at 300/min: a
     # contraction in progress whose sustained burst dsp has not closed yet.
