@@ -33,6 +33,12 @@ RR_MAX_S = 1.5
 #: mean. Resting HRV (SDNN 20-80 ms at RR ~0.8 s) keeps successive differences
 #: within a few percent; FPs are Poisson, so chance regular triplets are rare.
 RR_TOLERANCE = 0.08
+#: A train of only three needs RR intervals within this fraction: at 40-100
+#: twitches/min chance triplets within 8 % were common on tuning seeds, and
+#: beat-to-beat change at rest is a few percent (RMSSD 20-50 ms at RR ~0.8 s).
+#: No ECG beat became a twitch for it; 8 (1 kHz) and 11 (250 Hz) twitches were
+#: no longer taken for heartbeats.
+RR_TOLERANCE_SHORT = 0.05
 #: ECG beats on one channel set have near-identical shape and size (§1.6);
 #: members of one train must be on exactly the same channels.
 AMPLITUDE_RATIO_MAX = 1.6
@@ -113,15 +119,15 @@ def _similar(a: Burst, b: Burst) -> bool:
     return max(pa, pb) / min(pa, pb) <= AMPLITUDE_RATIO_MAX
 
 
-def _regular(rr1: float, rr2: float) -> bool:
+def _regular(rr1: float, rr2: float, tol: float = RR_TOLERANCE) -> bool:
     return (
         RR_MIN_S <= rr1 <= RR_MAX_S
         and RR_MIN_S <= rr2 <= RR_MAX_S
-        and abs(rr1 - rr2) <= RR_TOLERANCE * 0.5 * (rr1 + rr2)
+        and abs(rr1 - rr2) <= tol * 0.5 * (rr1 + rr2)
     )
 
 
-def _extend(times: Sequence[float], idx: int, prev: int, step: int) -> int:
+def _extend(times: Sequence[float], idx: int, prev: int, step: int, tol: float = RR_TOLERANCE) -> int:
     """Count further beats continuing the train from ``idx`` (coming from ``prev``)."""
     count = 0
     while True:
@@ -132,7 +138,7 @@ def _extend(times: Sequence[float], idx: int, prev: int, step: int) -> int:
             gap = abs(times[j] - times[idx])
             if gap > RR_MAX_S * (1 + RR_TOLERANCE):
                 break
-            if _regular(rr, gap) and abs(gap - rr) < best_err:
+            if _regular(rr, gap, tol) and abs(gap - rr) < best_err:
                 best, best_err = j, abs(gap - rr)
             j += step
         if best < 0:
@@ -185,6 +191,10 @@ def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
         after = _extend(times, hi, lo, +1)
         before = _extend(times, lo, hi, -1)
         length = 2 + after + before
+        if length == 3 and 2 + _extend(times, hi, lo, +1, RR_TOLERANCE_SHORT) + _extend(
+            times, lo, hi, -1, RR_TOLERANCE_SHORT
+        ) < 3:
+            continue
         if length >= 3 and length > best_len:
             best_len, best_rr = length, rr
     return best_len, best_rr

@@ -76,6 +76,17 @@ def test_regular_spikes_on_changing_channel_sets_are_not_ecg():
     assert {e.subtype for e in run(same)} == {"ecg"}
 
 
+def test_three_spikes_need_a_tighter_rhythm_than_a_longer_train():
+    # RR 0.80 then 0.85 s (6 % apart): chance timing of random twitches ...
+    loose = [spike(t) for t in (10.0, 10.8, 11.65)]
+    assert {e.trial_type for e in run(loose)} == {"fasciculation"}
+    # ... but within a train of five it is heart-rate variability.
+    longer = [spike(t) for t in (10.0, 10.8, 11.65, 12.47, 13.3)]
+    assert {e.subtype for e in run(longer)} == {"ecg"}
+    tight = [spike(t) for t in (10.0, 10.8, 11.62)]
+    assert {e.subtype for e in run(tight)} == {"ecg"}
+
+
 def test_small_twitch_beside_a_wide_discharge_on_other_channels_is_its_own_event():
     big = spike(5.0, ch=("calf_1", "calf_2", "calf_3"), peak=400.0)
     other = spike(5.1, ch=("calf_4",), peak=30.0)  # not on the big one's channels
