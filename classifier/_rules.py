@@ -24,6 +24,13 @@ from dsp import Burst
 #: lf_ratio above which a brief discharge is mostly < 20 Hz energy: motion,
 #: pop decay or ECG (§1.6 "energy < 20 Hz >> energy 20-125 Hz"), not a MUAP.
 LF_ARTIFACT = 0.55
+#: At 200-250 Hz the device filters cut a MUAP's upper band (§1.4), so a true
+#: twitch carries relatively more < 20 Hz energy: on tuning seeds 27 twitches
+#: on 1-2 channels had lf_ratio 0.55-1.0, nearly all with >= 30 zero
+#: crossings/s (a fast waveform), while the slow deflections with that ratio
+#: had 14-25 (two exceptions). There the limit is LF_ARTIFACT_LOW_RATE.
+LF_ARTIFACT_LOW_RATE = 1.0
+TWITCH_ZC_LOW_RATE = 30.0
 #: Largest sample step relative to the noise (step_snr) and to the peak
 #: (step_snr / peak_snr) that marks an electrode pop's step edge (§1.6).
 POP_STEP_SNR = 25.0
@@ -158,7 +165,12 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
             f"heartbeat (ECG): one of {ecg_beats} regular beats at {bpm:.0f} per minute on {ch}",
             "ecg",
         )
-    low_freq = math.isfinite(lf) and lf >= LF_ARTIFACT
+    zc = feature(burst, "zc_hz")
+    fs = feature(burst, "fs")
+    lf_limit = LF_ARTIFACT
+    if fs < 500.0 and zc >= TWITCH_ZC_LOW_RATE and n_ch < MOTION_MIN_CHANNELS:
+        lf_limit = LF_ARTIFACT_LOW_RATE
+    low_freq = math.isfinite(lf) and lf >= lf_limit
     step_edge = (
         math.isfinite(step)
         and step >= POP_STEP_SNR
@@ -189,7 +201,6 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
         )
     width = feature(burst, "width_s")
     phases = feature(burst, "phases")
-    zc = feature(burst, "zc_hz")
     if math.isfinite(lf) and lf >= 0.3 and math.isfinite(zc) and zc < 25.0 and math.isfinite(snr) and snr < 8.0:
         # Faint, slow (few zero crossings, a third of its energy < 20 Hz): the
         # remnant of a QRS after the 20 Hz high-pass (ECG energy 5-30 Hz, §1.6),

@@ -345,3 +345,15 @@ def test_slow_low_frequency_sustained_burst_is_motion_not_a_contraction():
     # A real contraction with coupled movement keeps its 60-120 Hz content.
     (vol,) = run([sustained(50.0, 52.2, ch=("calf_3",), lf_ratio=40.0, zc_hz=95.0, env_cv=0.4, fall_s=0.3)])
     assert vol.trial_type == "voluntary"
+
+
+def test_twitch_at_250_hz_may_carry_more_slow_energy_if_its_waveform_is_fast():
+    # The device filters at 250 Hz cut a MUAP's upper band, raising its
+    # < 20 Hz share; a fast waveform (>= 30 zero crossings/s) is still a twitch.
+    def at(fs, zc):
+        b = spike(5.0, lf_ratio=0.8, zc_hz=zc, fs=fs)
+        return [(e.trial_type, e.subtype) for e in classify([b], fs=fs, channels=CH)]
+
+    assert at(250.0, 42.0) == [("fasciculation", "")]
+    assert at(250.0, 15.0) == [("artifact", "motion")]
+    assert at(1000.0, 42.0) == [("artifact", "motion")]
