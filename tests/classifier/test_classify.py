@@ -122,12 +122,13 @@ def test_spike_inside_a_guard_flagged_artifact_is_part_of_it():
 
 def test_ripples_and_split_groups_of_one_discharge_are_not_extra_twitches():
     big = spike(5.0, ch=("calf_1", "calf_2"), peak=300.0)
-    ripples = [spike(5.0 + dt, ch=("calf_2",), peak=20.0) for dt in (-0.12, 0.05, 0.2)]
+    ripples = [spike(5.0 + dt, ch=("calf_2",), peak=20.0) for dt in (0.035, 0.05, 0.2)]
     split = spike(5.008, ch=("calf_4",), peak=150.0)  # same discharge, other channels
     later = spike(5.6, ch=("calf_2",), peak=20.0)  # outside the 250 ms ripple window
+    before = spike(4.88, ch=("calf_2",), peak=20.0)  # causal filters do not ring ahead
     doublet = spike(5.04, ch=("calf_1",), peak=250.0)  # same size: a real second discharge
-    events = run([big, *ripples, split, later, doublet])
-    assert sorted(round(e.onset_s, 3) for e in events) == [5.0, 5.04, 5.6]
+    events = run([big, *ripples, split, later, before, doublet])
+    assert sorted(round(e.onset_s, 3) for e in events) == [4.88, 5.0, 5.04, 5.6]
     assert next(e for e in events if e.onset_s == 5.04).subtype == "doublet"
 
 
