@@ -290,6 +290,10 @@ def test_brief_motion_flag_on_the_edge_of_a_big_twitch_is_dropped():
     # A real motion artefact (0.4 s) stays.
     slow = Burst(("calf_1",), 8.0, 8.4, 900.0, "artifact", artifact="motion")
     assert sorted(e.trial_type for e in run([slow, spike(9.0)])) == ["artifact", "fasciculation"]
+    # A twitch inside its own brief edge flag keeps its event; inside real motion it is part of it.
+    wide = Burst(("calf_1",), 8.0, 8.06, 60.0, "artifact", artifact="motion", features={"t_peak_s": 8.03})
+    assert [e.trial_type for e in run([wide, spike(8.02)])] == ["fasciculation"]
+    assert [e.trial_type for e in run([slow, spike(8.1)])] == ["artifact"]
 
 
 def test_spikes_at_the_edge_of_a_contraction_belong_to_it():
