@@ -45,8 +45,19 @@ def test_low_snr_spike_gets_lower_confidence_and_faint_ones_no_event():
     assert clf.n_absorbed == 1
 
 
+def beat(t, ch=("calf_1",), peak=40.0, **features):
+    """A spike with a QRS-like spectrum (mostly < 20 Hz energy, science.md 1.6)."""
+    f = {"lf_ratio": 3.0, "zc_hz": 20.0, "width_s": 0.04, "phases": 3}
+    f.update(features)
+    return spike(t, ch=ch, peak=peak, **f)
+
+
+def not_ecg(events):
+    return events and all(e.subtype != "ecg" for e in events)
+
+
 def test_regular_train_is_ecg_but_poisson_like_spikes_are_not():
-    beats = [spike(10.0 + 0.85 * k + (0.01 if k % 2 else 0.0), peak=40.0) for k in range(6)]
+    beats = [beat(10.0 + 0.85 * k + (0.01 if k % 2 else 0.0)) for k in range(6)]
     events = run(beats)
     assert [e.subtype for e in events] == ["ecg"] * 6
     assert all(e.trial_type == "artifact" for e in events)
@@ -54,36 +65,41 @@ def test_regular_train_is_ecg_but_poisson_like_spikes_are_not():
     # Irregular intervals (as from a Poisson process): every one a twitch.
     irregular = [spike(t) for t in (10.0, 10.5, 11.9, 12.3, 14.1, 15.6)]
     assert {e.trial_type for e in run(irregular)} == {"fasciculation"}
+    assert not_ecg(run([beat(t) for t in (10.0, 10.5, 11.9, 12.3, 14.1, 15.6)]))
+
+
+def test_regular_twitch_shaped_spikes_are_not_heartbeats():
+    # Mostly > 20 Hz energy is a MUAP, not a QRS, however regular the timing.
+    twitches = [spike(10.0 + 0.85 * k) for k in range(6)]
+    assert {e.trial_type for e in run(twitches)} == {"fasciculation"}
 
 
 def test_regular_spikes_of_very_different_size_are_not_ecg():
-    beats = [spike(10.0 + 0.8 * k, peak=p) for k, p in enumerate((20.0, 90.0, 25.0, 150.0, 30.0))]
-    assert {e.trial_type for e in run(beats)} == {"fasciculation"}
+    beats = [beat(10.0 + 0.8 * k, peak=p) for k, p in enumerate((20.0, 90.0, 25.0, 150.0, 30.0))]
+    assert not_ecg(run(beats))
 
 
 def test_regular_spikes_on_different_channels_are_not_one_train():
-    beats = [spike(10.0 + 0.8 * k, ch=(CH[k % 4],)) for k in range(5)]
-    assert {e.trial_type for e in run(beats)} == {"fasciculation"}
+    beats = [beat(10.0 + 0.8 * k, ch=(CH[k % 4],)) for k in range(5)]
+    assert not_ecg(run(beats))
 
 
 def test_regular_spikes_on_changing_channel_sets_are_not_ecg():
     # Heartbeats reach the same electrodes every beat; twitches of several
     # units sharing a strongest channel reach varying sets.
     sets = [("calf_1",), ("calf_1", "calf_2"), ("calf_1",), ("calf_1", "calf_3"), ("calf_1", "calf_2")]
-    beats = [spike(10.0 + 0.8 * k, ch=c) for k, c in enumerate(sets)]
-    assert {e.trial_type for e in run(beats)} == {"fasciculation"}
-    same = [spike(10.0 + 0.8 * k, ch=("calf_1", "calf_2")) for k in range(5)]
+    assert not_ecg(run([beat(10.0 + 0.8 * k, ch=c) for k, c in enumerate(sets)]))
+    same = [beat(10.0 + 0.8 * k, ch=("calf_1", "calf_2")) for k in range(5)]
     assert {e.subtype for e in run(same)} == {"ecg"}
 
 
 def test_three_spikes_need_a_tighter_rhythm_than_a_longer_train():
-    # RR 0.80 then 0.85 s (6 % apart): chance timing of random twitches ...
-    loose = [spike(t) for t in (10.0, 10.8, 11.65)]
-    assert {e.trial_type for e in run(loose)} == {"fasciculation"}
+    # RR 0.80 then 0.85 s (6 % apart): chance timing of random events ...
+    assert not_ecg(run([beat(t) for t in (10.0, 10.8, 11.65)]))
     # ... but within a train of five it is heart-rate variability.
-    longer = [spike(t) for t in (10.0, 10.8, 11.65, 12.47, 13.3)]
+    longer = [beat(t) for t in (10.0, 10.8, 11.65, 12.47, 13.3)]
     assert {e.subtype for e in run(longer)} == {"ecg"}
-    tight = [spike(t) for t in (10.0, 10.8, 11.62)]
+    tight = [beat(t) for t in (10.0, 10.8, 11.62)]
     assert {e.subtype for e in run(tight)} == {"ecg"}
 
 
