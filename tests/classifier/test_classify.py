@@ -378,3 +378,11 @@ def test_twitch_at_250_hz_may_carry_more_slow_energy_if_its_waveform_is_fast():
     assert at(250.0, 42.0) == [("fasciculation", "")]
     assert at(250.0, 15.0) == [("artifact", "motion")]
     assert at(1000.0, 42.0) == [("artifact", "motion")]
+
+
+def test_a_copy_four_times_smaller_after_a_twitch_is_ringing_not_a_doublet():
+    first = spike(5.0, ch=("calf_1", "calf_2"), peak=200.0)
+    ringing = spike(5.033, ch=("calf_1",), peak=45.0)  # 4.4x smaller, two 60 Hz periods later
+    assert [e.onset_s for e in run([first, ringing])] == [5.0]
+    second = spike(5.033, ch=("calf_1",), peak=120.0)  # a real second discharge is of similar size
+    assert [e.subtype for e in run([first, second])] == ["", "doublet"]
