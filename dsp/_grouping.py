@@ -43,6 +43,8 @@ class Grouper:
         cfg = pipe.config
         self.spike_max_n = round(cfg.spike_max_s * fs)
         self.group_n = round(cfg.spike_group_s * fs)
+        self.edge_n = round(cfg.context_edge_s * fs)
+        self.long_n = round(cfg.context_sustained_s * fs)
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
         self.flat_min_n = round(cfg.flat_min_s * fs)
@@ -167,15 +169,43 @@ class Grouper:
             while j + 1 < len(rel) and rel[j + 1][3] - rel[i][3] <= self.group_n:
                 j += 1
             last = rel[j][3] + self.group_n
-            if now < last + self.hold_n or any(
+            members = rel[i : j + 1]
+            first_on = min(m[1] for m in members)
+            last_off = max(m[2] for m in members)
+            if now < max(last + self.hold_n, last_off + self.edge_n) or any(
                 s[3] <= last and s[2] - s[1] <= self.spike_max_n for s in self.spikes
             ) or self._blocked_by_active_spike(es, last, now, True):
                 break
-            members = rel[i : j + 1]
-            out.append(self._burst("spike", [(m[0], m[1], m[2]) for m in members]))
+            near = self._near_sustained(es, first_on - self.edge_n, last_off + self.edge_n)
+            if near is None:
+                break  # a run near it is still too short to tell: wait
+            b = self._burst("spike", [(m[0], m[1], m[2]) for m in members])
+            feats = dict(b.features)
+            feats["near_sustained"] = 1.0 if near else 0.0
+            out.append(Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats))
             i = j + 1
         self.released = rel[i:]
         return out
+
+    def _near_sustained(self, es, lo: int, hi: int) -> bool | None:
+        """Is a sustained run of at least ``long_n`` samples, on any channel,
+        within sample range [lo, hi]? ``None`` while an open run there is
+        still shorter: the answer must not depend on when we ask (chunking)."""
+        for c, on, off in self.segments:
+            if off - on >= self.long_n and on <= hi and off >= lo:
+                return True
+        undecided = False
+        for c in np.flatnonzero(es.su[:, 0] != 0):
+            on = int(es.su[c, 1])
+            if on > hi:
+                continue
+            last = int(es.su[c, 3] if es.su[c, 0] == 1 else es.su[c, 2])
+            if last >= lo and last - on >= self.long_n:
+                return True
+            # Too short yet, or paused before the window (it may resume
+            # within the merge gap): decided only once the run resolves.
+            undecided = True
+        return None if undecided else False
 
     def _sustained_groups(self, now: int, es) -> list[Burst]:
         if not self.seg_pending:

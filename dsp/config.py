@@ -60,6 +60,15 @@ class DetectorConfig:
     spike_group_s : float
         Spikes on different channels whose peaks lie within this many seconds
         form one Burst.
+    context_edge_s, context_sustained_s : float
+        A spike within ``context_edge_s`` of a sustained run of at least
+        ``context_sustained_s`` on ANY channel gets feature
+        ``near_sustained = 1``: during a cramp or contraction, units of the
+        same muscle reach neighbouring channels as isolated spikes, and the
+        first units of a cramp's ramp fire before the envelope crosses its
+        threshold (science.md 1.2, 3.2: ramps of 0.3-5 s). Spikes are held
+        until that is known (at most ``context_edge_s +
+        context_sustained_s`` more latency, only while a run is open).
     sustained_window_s : float
         Window of the moving-RMS envelope of the sustained detector, s.
     sustained_on_snr, sustained_off_snr : float
@@ -126,6 +135,8 @@ class DetectorConfig:
     spike_peak_snr: float = 4.0
     spike_max_s: float = 0.2
     spike_group_s: float = 0.005
+    context_edge_s: float = 0.5
+    context_sustained_s: float = 1.0
     sustained_window_s: float = 0.15
     sustained_on_snr: float = 3.0
     sustained_off_snr: float = 2.0

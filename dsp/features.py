@@ -35,6 +35,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "duration_s", "t_peak_s", "fs", "peak_snr", "rms_snr", "noise_uv", "n_channels", "xcorr",
     "phases", "width_s", "zc_hz", "lf_ratio", "step_snr",
     "rise_s", "fall_s", "env_cv", "wobble", "mean_snr", "prior_spike_rate",
+    "near_sustained",
 )
 
 NAN = float("nan")

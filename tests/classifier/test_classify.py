@@ -37,9 +37,9 @@ def test_low_snr_spike_gets_lower_confidence_and_faint_ones_no_event():
     (strong,) = run([spike(5.0, peak_snr=20.0)])
     assert weak.trial_type == "fasciculation"
     assert weak.confidence < 0.75 < strong.confidence
-    # 5.5x noise is enough on two channels, not on one.
-    assert len(run([spike(5.0, ch=("calf_1", "calf_2"), peak_snr=5.5)])) == 1
-    assert run([spike(5.0, peak_snr=5.5)]) == []
+    # 5x noise is enough on two channels, not on one.
+    assert len(run([spike(5.0, ch=("calf_1", "calf_2"), peak_snr=5.0)])) == 1
+    assert run([spike(5.0, peak_snr=5.0)]) == []
     clf = Classifier(1000.0, CH)
     assert clf.feed([spike(5.0, peak_snr=3.5)]) + clf.flush() == []
     assert clf.n_absorbed == 1
@@ -386,3 +386,14 @@ def test_a_copy_four_times_smaller_after_a_twitch_is_ringing_not_a_doublet():
     assert [e.onset_s for e in run([first, ringing])] == [5.0]
     second = spike(5.033, ch=("calf_1",), peak=120.0)  # a real second discharge is of similar size
     assert [e.subtype for e in run([first, second])] == ["", "doublet"]
+
+
+def test_a_spike_dsp_saw_next_to_sustained_activity_is_part_of_it():
+    # dsp flags spikes within 0.5 s of a >= 1 s sustained run on any channel
+    # (a cramp's units on a neighbouring channel, or its ramp's first units).
+    alone = spike(5.0, peak_snr=12.0)
+    near = Burst(alone.channels, alone.onset_s, alone.offset_s, alone.peak_uv, "spike",
+                 features={**alone.features, "near_sustained": 1.0})
+    assert len(run([alone])) == 1
+    clf = Classifier(1000.0, CH)
+    assert clf.feed([near]) + clf.flush() == [] and clf.n_absorbed == 1
