@@ -68,6 +68,17 @@ MOTION_MAX_ZC_HZ_WIDE = 60.0
 MAX_FADE_S = 30.0
 #: Longest "sustained" burst that can be one large MUAP and its envelope tail.
 SINGLE_DISCHARGE_S = 0.3
+#: A spiky envelope means separate twitches only over a few seconds; longer,
+#: it is contractions switching on and off (a fist clenched every 5 s on a
+#: real Myo recording came out as a 55 s "cluster of twitches").
+SPIKY_CLUSTER_MAX_S = 5.0
+#: A cramp does not switch off quickly (science.md 1.3): one that stopped
+#: within this many seconds is reported as ambiguous at most.
+ABRUPT_STOP_S = 1.0
+#: Sustained activity of a few seconds overlaps held voluntary contractions
+#: (0.5-30 s) while cramps typically last 10 s-10 min (science.md 1.7): a
+#: shorter "cramp" is reported as ambiguous at most.
+SHORT_CRAMP_S = 10.0
 #: A "sustained" burst up to CLUSTER_MAX_S long whose envelope varies this
 #: much (CV of 100 ms blocks) is a few twitches close together, not a
 #: contraction: on tuning seeds such 0.3-0.75 s bursts at rest held 2-5 truth
@@ -292,7 +303,9 @@ def discharge_like(burst: Burst) -> bool:
     if math.isfinite(lf) and lf >= 1.0:
         return False
     cv = feature(burst, "env_cv")
-    if burst.duration_s <= SINGLE_DISCHARGE_S or (math.isfinite(cv) and cv >= SPIKY_CV):
+    if burst.duration_s <= SINGLE_DISCHARGE_S or (
+        math.isfinite(cv) and cv >= SPIKY_CV and burst.duration_s <= SPIKY_CLUSTER_MAX_S
+    ):
         return True
     return burst.duration_s <= CLUSTER_MAX_S and math.isfinite(cv) and cv >= CLUSTER_CV
 
@@ -384,7 +397,7 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
                             f"{_fmt_s(dur)} with its after-swing, no repetition")
         return Decision("fasciculation", 0.5, f"a cluster of separate twitches over {_fmt_s(dur)} on {where}"
                         f"{snr_txt} (too close together to count one by one)", "cluster")
-    if math.isfinite(cv) and cv >= SPIKY_CV:
+    if math.isfinite(cv) and cv >= SPIKY_CV and dur <= SPIKY_CLUSTER_MAX_S:
         return Decision("artifact", 0.6, f"repeated slow deflections for {_fmt_s(dur)} on {where}", "motion")
     votes = cramp_votes(burst, motion_overlap=motion_overlap)
     score = sum(w for w, _ in votes)
@@ -401,7 +414,8 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
     if against:
         text += "; against: " + ", ".join(against)
     conf = p_cramp if cramp else 1.0 - p_cramp
-    if abs(score) < 1.0:
+    fall = feature(burst, "fall_s")
+    if abs(score) < 1.0 or (cramp and ((math.isfinite(fall) and fall < ABRUPT_STOP_S) or dur < SHORT_CRAMP_S)):
         text += " (ambiguous)"
         conf = min(conf, 0.6)
     return Decision("cramp" if cramp else "voluntary", round(conf, 3), text)
