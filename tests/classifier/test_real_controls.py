@@ -53,3 +53,13 @@ def test_voluntary_contractions_in_real_recordings_are_not_confident_cramps(rel)
     assert confident_cramps == []
     for e in contractions:
         assert e.evidence and e.channels
+
+
+def test_myo_rest_gives_no_confident_cramp_and_fists_are_voluntary():
+    rest = _events(_real("myo_readings_dataset/right_hand_12345-1/0.txt"))
+    assert all(e.confidence <= 0.6 for e in rest if e.trial_type == "cramp")
+    fists = _events(_real("myo_readings_dataset/right_hand_12345-1/7.txt"))
+    assert not [e for e in fists if e.trial_type == "cramp"]
+    # A fist every 5 s is contraction, not a minute-long "cluster of twitches".
+    assert not [e for e in fists if e.trial_type == "fasciculation" and e.duration_s > 5.0]
+    assert any(e.trial_type == "voluntary" for e in fists)
