@@ -39,6 +39,9 @@ RR_TOLERANCE = 0.08
 #: No ECG beat became a twitch for it; 8 (1 kHz) and 11 (250 Hz) twitches were
 #: no longer taken for heartbeats.
 RR_TOLERANCE_SHORT = 0.05
+#: Beats that make a train a heartbeat whatever its members' spectrum or
+#: exact channel set (see ``ecg_train``).
+LONG_TRAIN = 5
 #: A heartbeat's energy is mostly 5-30 Hz (§1.6): its lf_ratio (energy
 #: < 20 Hz over 20-125 Hz) was >= 1 for 95 % of the ECG beats on tuning seeds
 #: (median 8), while the twitches taken for beats by their timing had <= 0.4.
@@ -179,7 +182,29 @@ def _qrs_band(burst: Burst) -> bool:
 def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
     """Length and mean RR (s) of the regular train ``burst`` belongs to, or ``(0, nan)``.
 
-    A train is at least three similar brief bursts on the same channels with
+    Short trains must pass the strict member tests of ``_strict_train``. A
+    long train (``LONG_TRAIN`` beats or more at the tight short-train
+    tolerance) is a heartbeat whatever its spectrum and however its channel
+    set flickers near threshold: random twitches do not keep a metronome for
+    five beats (science.md 1.1, 1.6), while a strong ECG with sharp QRS
+    complexes reaches some beats' channel sets only partly.
+    """
+    n, rr = _strict_train(burst, context)
+    if n >= 3 or not beat_like(burst):
+        return n, rr
+    n2, rr2 = _train(burst, context, lambda b: _overlapping(burst, b), RR_TOLERANCE_SHORT)
+    return (n2, rr2) if n2 >= LONG_TRAIN else (n, rr)
+
+
+def _overlapping(a: Burst, b: Burst) -> bool:
+    if not set(a.channels) & set(b.channels):
+        return False
+    pa, pb = abs(a.peak_uv), abs(b.peak_uv)
+    return pa > 0 and pb > 0 and max(pa, pb) / min(pa, pb) <= AMPLITUDE_RATIO_MAX
+
+
+def _strict_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
+    """A train is at least three similar brief bursts on the same channels with
     RR intervals in 0.4-1.5 s that differ by at most ``RR_TOLERANCE``
     (science.md §1.6: ECG is periodic, fasciculations are not). One beat may
     reach ``dsp`` as several bursts (a spike, a brief sustained burst, a motion
@@ -187,6 +212,10 @@ def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
     """
     if not (beat_like(burst) and _qrs_band(burst)):
         return 0, math.nan
+    return _train(burst, context, lambda b: _qrs_band(b) and _similar(burst, b), RR_TOLERANCE)
+
+
+def _train(burst: Burst, context: Sequence[Burst], member, tol: float) -> tuple[int, float]:
     t0 = t_peak(burst)
     peers = sorted(
         (
@@ -194,7 +223,7 @@ def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
             for b in context
             if beat_like(b)
             and abs(t_peak(b) - t0) <= WINDOW_S
-            and (b is burst or (_qrs_band(b) and _similar(burst, b)))
+            and (b is burst or member(b))
         ),
         key=lambda tb: tb[0],
     )
@@ -212,8 +241,8 @@ def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
         if not RR_MIN_S <= rr <= RR_MAX_S:
             continue
         lo, hi = (j, me) if j < me else (me, j)
-        after = _extend(times, hi, lo, +1)
-        before = _extend(times, lo, hi, -1)
+        after = _extend(times, hi, lo, +1, tol)
+        before = _extend(times, lo, hi, -1, tol)
         length = 2 + after + before
         if length == 3 and 2 + _extend(times, hi, lo, +1, RR_TOLERANCE_SHORT) + _extend(
             times, lo, hi, -1, RR_TOLERANCE_SHORT
