@@ -278,8 +278,11 @@ def _sos_serial(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
     _sos_rows(x, sos, zi, zi_unit, pending, y, 0, x.shape[1], 0)
 
 
-#: Below this many values (samples x channels) one thread is faster.
-PARALLEL_MIN = 16384
+#: Below this many values (samples x channels) the serial kernels run. Threads
+#: pay only on long inputs, and compiling the parallel kernels costs a first
+#: run ~15 s more: with 1 Mi values a file streamed in 65536-row chunks stays
+#: serial ('analyze --demo' with an empty numba cache: 26 s -> 10 s).
+PARALLEL_MIN = 1 << 20
 
 
 def sos_filter(

@@ -161,6 +161,7 @@ class Pipeline:
         self._started = False
         self._finished = False
         self._calls = 0
+        self._parallel = False
         self._t0: float | None = None
         self._n_in = 0  # samples received (including NaN rows for lost samples)
         self._tail_raw = np.zeros((0, n_ch), dtype=np.float32)
@@ -256,6 +257,9 @@ class Pipeline:
             )
         self._calls += 1
         data = chunk.data
+        # Threads only for big calls (see PARALLEL_MIN); the engine then runs
+        # its segments in parallel even though each one is smaller.
+        self._parallel = data.size >= PARALLEL_MIN
         if self._t0 is None:
             self._t0 = chunk.t0
         elif chunk.lost:
@@ -360,7 +364,7 @@ class Pipeline:
         es = self._es
         n_blocks = raw.shape[0] // self.block_n
         out = _engine.alloc_output(n_blocks, self.block_n, self.n_channels)
-        parallel = raw.size >= PARALLEL_MIN and numba.get_num_threads() > 1
+        parallel = self._parallel and raw.size >= 16384 and numba.get_num_threads() > 1
         kernel = _engine.run_blocks_parallel if parallel else _engine.run_blocks_serial
         kernel(
             np.ascontiguousarray(raw), np.ascontiguousarray(y), start, self.block_n, self._fp, self._ip,

@@ -147,7 +147,7 @@ def test_parallel_filter_equals_serial_and_scipy_on_long_multichannel_input():
     from dsp.filters import PARALLEL_MIN, design_bandpass, init_filter_state, sos_filter
 
     rng = np.random.default_rng(3)
-    x = (rng.normal(0, 5, (40_000, 11)) + rng.uniform(-300, 300, 11)).astype(np.float32)
+    x = (rng.normal(0, 5, (100_000, 11)) + rng.uniform(-300, 300, 11)).astype(np.float32)
     assert x.size >= PARALLEL_MIN
     sos = design_bandpass(1000.0)
     before = numba.get_num_threads()
@@ -156,8 +156,8 @@ def test_parallel_filter_equals_serial_and_scipy_on_long_multichannel_input():
         for threads in (1, max(2, before)):
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
             state = init_filter_state(sos, x.shape[1])
-            y1, state = sos_filter(x[:25_000], sos, state)
-            y2, state = sos_filter(x[25_000:], sos, state)
+            y1, state = sos_filter(x[:96_000], sos, state)
+            y2, state = sos_filter(x[96_000:], sos, state)
             outs.append(np.vstack([y1, y2]))
     finally:
         numba.set_num_threads(before)
