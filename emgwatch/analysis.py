@@ -134,8 +134,8 @@ class _ZoomKeeper:
                 centre = (ev.onset_s + ev.offset_s) / 2
             if ev.trial_type in ("cramp", "voluntary"):
                 centre = ev.onset_s  # the onset is what tells a cramp from a voluntary ramp
-            start = int(round((centre - half - self.buf_t0) * self.fs))
-            stop = int(round((centre + half - self.buf_t0) * self.fs))
+            start = round((centre - half - self.buf_t0) * self.fs)
+            stop = round((centre + half - self.buf_t0) * self.fs)
             if start < 0 or stop > len(self.buf):
                 continue  # already out of the buffer: later events of this class will do
             got.append((ev, self.buf[start:stop].copy(), self.buf_t0 + start / self.fs))

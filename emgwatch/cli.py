@@ -274,7 +274,7 @@ def _route_warnings(*, debug: bool) -> None:
 
     seen: set[str] = set()
 
-    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+    def show(message, category, filename, lineno, file=None, line=None):
         text = str(message)
         if text in seen:
             return

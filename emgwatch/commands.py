@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         history_note = ""
         history = None
         if not args.no_history and not (args.demo and path == demo_path()):
-            history, history_note = _record_history(result)
+            history, history_note = _record_history(result.source, result.summary, result.events)
         from classifier.knowledge import advise
 
         advice = advise(result.summary, history=history)
@@ -87,12 +88,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _record_history(result):
+def _record_history(source, summary, events):
     from classifier.history import History
 
     try:
         history = History()
-        history.add_session(result.source, result.summary, result.events)
+        history.add_session(source, summary, events)
     except OSError as err:  # a read-only home must not stop an analysis
         return None, f"(history not saved: {err})"
     return history, f"history: saved (see 'emgwatch history'; {history.path})"
@@ -177,7 +178,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from classifier.history import History
 
@@ -191,7 +192,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             history.delete(args.delete)
             print(f"deleted session {args.delete}")
             return EXIT_OK
-        since = datetime.now(timezone.utc) - timedelta(days=args.days)
+        since = datetime.now(UTC) - timedelta(days=args.days)
         sessions = history.sessions(since=since)
         if not sessions:
             print(f"no analyses in the last {args.days} days ({history.path})")
@@ -228,10 +229,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
         summary = summarize_session(state.events, duration_s=state.signal_s, fs=state.fs,
                                     channels=state.channels, device=args.source, quality=state.quality)
-        from emgwatch.analysis import AnalysisResult
-
-        _, note = _record_history(AnalysisResult(args.source, state.fs, state.channels, state.signal_s,
-                                                 state.events, summary, state.quality))
+        history, note = _record_history(args.source, summary, state.events)
+        if history is not None:
+            history.close()
         print(note)
     print(f"monitored {state.signal_s:.1f} s: " + ", ".join(f"{v} {k}" for k, v in state.counts.items())
           + (f"; {state.lost} samples lost" if state.lost else ""))

@@ -186,7 +186,6 @@ def write_report(result: AnalysisResult, advice: Sequence[Any], path: Path) -> N
         path.write_bytes(png)
         return
     from classifier.knowledge import format_advice
-
     from emgwatch.text import format_analysis
 
     body = html.escape(format_analysis(result, advice, all_events=True))

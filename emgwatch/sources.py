@@ -42,7 +42,7 @@ class FileSource(Source):
         self.fs = float(info.fs)
         self.channels = tuple(info.channels)
         self.speed = float(speed)
-        n = chunk_samples if chunk_samples else max(1, int(round(0.1 * self.fs)))
+        n = chunk_samples if chunk_samples else max(1, round(0.1 * self.fs))
         if n < 1:
             raise ValueError(f"chunk must be >= 1 sample, got {chunk_samples!r}")
         self._chunks: Iterator[Chunk] = self._reader.chunks(n)

@@ -42,7 +42,8 @@ from typing import Protocol
 
 from dsp import SourceError, UnknownSourceError
 from firmware_bridge._source import parse_source_url
-from firmware_bridge.decoders import AsciiDecoder, Decoder, GanglionDecoder, NpgDecoder
+from firmware_bridge.decoders import Decoder, GanglionDecoder, NpgDecoder
+from firmware_bridge.transports._ascii_opts import ascii_decoder, line_commands
 from firmware_bridge.transports._queued import QueuedSource
 
 GANGLION_NOTIFY = "2d30c082-f39f-4ce6-923f-3484ea480596"
@@ -279,19 +280,9 @@ def nus_source(url: str) -> BleSource:
     target, opts = parse_source_url(url, _options(extra), form)
     if not target:
         raise UnknownSourceError(f"{url!r} names no device: expected {form}")
-    if opts.get("format", "ascii") != "ascii":
-        raise UnknownSourceError(f"unknown format {opts['format']!r} in {url!r}; nus:// knows 'ascii'")
-    if "fs" not in opts:
-        raise UnknownSourceError(f"{url!r} gives no fs: ASCII lines carry no rate, so say it (expected {form})")
-    try:
-        decoder = AsciiDecoder(fs=opts["fs"], channels=opts.get("channels", 1), scale=opts.get("scale"),
-                               offset=opts.get("offset", 0.0), counter=opts.get("counter", False),
-                               skip=opts.get("skip", 0), drop_first_line=True)
-    except ValueError as err:
-        raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
+    decoder = ascii_decoder(url, opts, form, "nus:// knows 'ascii'")
     scan = opts.get("scan", 5.0)
-    start = (opts["start"] + "\n").encode() if opts.get("start") else b""
-    stop = (opts["stop"] + "\n").encode() if opts.get("stop") else b""
+    start, stop = line_commands(opts)
     src = BleSource(lambda: BleakLink(target, scan), decoder, NUS_NOTIFY, NUS_WRITE, start, stop, port=target,
                     reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
     src.url = url

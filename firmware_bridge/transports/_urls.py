@@ -42,13 +42,13 @@ import serial
 from dsp import SourceError, UnknownSourceError
 from firmware_bridge._source import parse_source_url
 from firmware_bridge.decoders import (
-    AsciiDecoder,
     BitalinoDecoder,
     ChordsDecoder,
     CytonDecoder,
 )
 from firmware_bridge.decoders._bitalino import RATES
 from firmware_bridge.decoders._cyton import GAINS
+from firmware_bridge.transports._ascii_opts import ascii_decoder, line_commands
 from firmware_bridge.transports._serial import SerialSource
 
 _CYTON_FORM = "cyton://PORT?baud=115200&daisy=auto|0|1&gain=24&handshake=1&reconnects=5&dump=FILE"
@@ -164,22 +164,10 @@ def serial_source(url: str) -> SerialSource:
                "counter": _flag, "skip": int, "start": str, "stop": str, "reconnects": int, "dump": str}
     path, opts = parse_source_url(url, options, _SERIAL_FORM)
     port = _port(url, path, _SERIAL_FORM)
-    fmt = opts.get("format", "ascii")
-    if fmt != "ascii":
-        raise UnknownSourceError(f"unknown format {fmt!r} in {url!r}; serial:// knows 'ascii' (use cyton:// or "
-                                 "chords:// for those boards)")
-    if "fs" not in opts:
-        raise UnknownSourceError(f"{url!r} gives no fs: ASCII lines carry no rate, so say it (expected {_SERIAL_FORM})")
-    try:
-        decoder = AsciiDecoder(fs=opts["fs"], channels=opts.get("channels", 1), scale=opts.get("scale"),
-                               offset=opts.get("offset", 0.0), counter=opts.get("counter", False),
-                               skip=opts.get("skip", 0), drop_first_line=True)
-    except ValueError as err:
-        raise UnknownSourceError(f"bad option in {url!r}: {err}") from None
-    line = "\n"
-    src = SerialSource(port, decoder, baudrate=opts.get("baud", 115200),
-                       start_command=(opts["start"] + line).encode() if opts.get("start") else b"",
-                       stop_command=(opts["stop"] + line).encode() if opts.get("stop") else b"",
+    decoder = ascii_decoder(url, opts, _SERIAL_FORM,
+                            "serial:// knows 'ascii' (use cyton:// or chords:// for those boards)")
+    start, stop = line_commands(opts)
+    src = SerialSource(port, decoder, baudrate=opts.get("baud", 115200), start_command=start, stop_command=stop,
                        reconnects=opts.get("reconnects", 5), dump=opts.get("dump"))
     src.url = url
     return src
