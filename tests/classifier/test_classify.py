@@ -338,11 +338,28 @@ def test_spikes_at_the_edge_of_a_contraction_belong_to_it():
 
 def test_bursts_at_the_edge_of_a_data_gap_get_no_events():
     gap = Burst(CH, 40.0, 40.05, 0.0, "artifact", artifact="dropout")
-    edge_spike = spike(40.1, ch=("calf_1",))
+    restart = spike(40.06, ch=("calf_1",))  # the filters restarting where samples return
+    into_gap = spike(39.99, ch=("calf_3",))  # the step into the gap
+    faint_tail = spike(40.15, ch=("calf_2",), peak_snr=6.0)  # filter ringing
+    clear_tail = spike(40.15, ch=("calf_4",), peak_snr=12.0)  # a twitch 100 ms after the gap
     edge_step = sustained(39.6, 40.0, ch=("calf_2",), fall_s=0.1, env_cv=0.3)
     far = spike(41.0, ch=("calf_1",))
-    events = run([edge_step, gap, edge_spike, far])
-    assert sorted((e.trial_type, e.onset_s) for e in events) == [("artifact", 40.0), ("fasciculation", 41.0)]
+    events = run([edge_step, into_gap, gap, restart, faint_tail, clear_tail, far])
+    assert sorted((e.trial_type, e.onset_s, e.channels[0]) for e in events) == [
+        ("artifact", 40.0, "calf_1"), ("fasciculation", 40.15, "calf_4"), ("fasciculation", 41.0, "calf_1")]
+
+
+def test_spikes_next_to_a_cluster_of_twitches_keep_their_events():
+    # dsp flags spikes within 0.5 s of >= 1 s of sustained activity; when the
+    # context shows that activity is a spiky cluster of discharges, not a
+    # contraction, a spike beside it is still a twitch.
+    cluster = sustained(10.0, 11.2, ch=("calf_1",), env_cv=1.2, lf_ratio=0.1, peak_snr=40.0)
+    beside = spike(11.4, ch=("calf_3",), near_sustained=1.0)
+    assert sorted(e.trial_type for e in run([cluster, beside])) == ["fasciculation", "fasciculation"]
+    contraction = sustained(10.0, 11.2, ch=("calf_1",), env_cv=0.3, lf_ratio=0.1, fall_s=0.3)
+    assert [e.trial_type for e in run([contraction, beside])] == ["voluntary"]
+    # Without the run in view (a long cramp still going on) the flag stands.
+    assert run([beside]) == []
 
 
 def test_cramp_end_is_extended_by_the_fade_below_the_noise():
