@@ -26,6 +26,7 @@ from classifier._context import (
     beat_like,
     discharge_edge,
     ecg_train,
+    gap_edge,
     larger_twin,
     motion_overlap,
     near_gap,
@@ -209,7 +210,9 @@ class Classifier:
                 # The same discharge also reached dsp as a larger spike.
                 self.n_absorbed += 1
                 return None
-            if (burst.duration_s < GAP_BURST_MAX_S or discharge_like(burst)) and near_gap(burst, ctx):
+            # A discharge-like burst gets the narrower window of a spike.
+            gap = gap_edge(burst, ctx) if discharge_like(burst) else near_gap(burst, ctx)
+            if (burst.duration_s < GAP_BURST_MAX_S or discharge_like(burst)) and gap:
                 # A brief burst at the edge of missing or stuck samples.
                 self.n_absorbed += 1
                 return None

@@ -347,6 +347,11 @@ def test_bursts_at_the_edge_of_a_data_gap_get_no_events():
     events = run([edge_step, into_gap, gap, restart, faint_tail, clear_tail, far])
     assert sorted((e.trial_type, e.onset_s, e.channels[0]) for e in events) == [
         ("artifact", 40.0, "calf_1"), ("fasciculation", 40.15, "calf_4"), ("fasciculation", 41.0, "calf_1")]
+    # A big discharge that dsp saw as a short sustained burst gets a spike's window.
+    big = sustained(40.2, 40.45, ch=("calf_3",), peak_snr=40.0, lf_ratio=0.1, env_cv=0.5)
+    assert [e.trial_type for e in run([gap, big])] == ["artifact", "fasciculation"]
+    assert [e.trial_type for e in run([gap, sustained(40.06, 40.3, ch=("calf_3",), peak_snr=40.0,
+                                                     lf_ratio=0.1, env_cv=0.5)])] == ["artifact"]
 
 
 def test_spikes_next_to_a_cluster_of_twitches_keep_their_events():
