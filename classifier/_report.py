@@ -83,6 +83,8 @@ def format_result(r: EvalResult) -> str:
             "",
             f"fasciculation rate error, 2-min windows: median |rel err| {_pct(r.rate_error())} "
             f"over {n} windows with truth; {_pct(r.rate_error(10))} over windows with >= 10 true",
+            f"  at rest (twitches inside cramp/voluntary truths left out of both counts): "
+            f"{_pct(r.rate_error(at_rest=True))}; {_pct(r.rate_error(10, at_rest=True))} over windows with >= 10 true",
         ]
 
     snr_labels = [lab for lab in r.labels if lab in POINT_LABELS and r.n_truth[lab]]

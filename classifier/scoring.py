@@ -83,6 +83,9 @@ class EvalResult:
     rate_windows : list of (int, int)
         Per 2-min window: (true fasciculations with SNR >= ``rate_min_snr``,
         predicted fasciculations).
+    rest_rate_windows : list of (int, int)
+        The same counting only fasciculations that peak outside every cramp
+        and voluntary truth (the twitches a surface recording can show).
     snr_recall : Counter
         ``(label, snr_bin)`` -> [n_truth, n_hit] stored as two Counters.
     hi_truth, hi_pred, hi_tp : Counter
@@ -108,6 +111,7 @@ class EvalResult:
     merges: Counter = field(default_factory=Counter)
     rest_false_alarms: Counter = field(default_factory=Counter)
     rate_windows: list = field(default_factory=list)
+    rest_rate_windows: list = field(default_factory=list)
     snr_truth: Counter = field(default_factory=Counter)
     snr_hit: Counter = field(default_factory=Counter)
     hi_truth: Counter = field(default_factory=Counter)
@@ -139,6 +143,7 @@ class EvalResult:
                 for k, v in getattr(r, name).items():
                     mine.setdefault(k, []).extend(v)
             out.rate_windows.extend(r.rate_windows)
+            out.rest_rate_windows.extend(r.rest_rate_windows)
             out.doublet_truth += r.doublet_truth
             out.doublet_found += r.doublet_found
             out.doublet_tagged += r.doublet_tagged
@@ -211,9 +216,16 @@ class EvalResult:
         """Fraction of true ``truth_lab`` events matched to a ``pred_lab`` detection."""
         return _ratio(self.confusion[(truth_lab, pred_lab)], self.n_truth[truth_lab])
 
-    def rate_error(self, min_truth: int = 1) -> float:
-        """Median absolute relative error of the fasciculation count per window."""
-        errs = [abs(p - t) / t for t, p in self.rate_windows if t >= min_truth]
+    def rate_error(self, min_truth: int = 1, *, at_rest: bool = False) -> float:
+        """Median absolute relative error of the fasciculation count per window.
+
+        With ``at_rest``, twitches during cramp and voluntary truths are left
+        out of both counts: inside a contraction a twitch is buried in the
+        activity of many units, and a rate per minute of rest is what
+        emgwatch reports.
+        """
+        windows = self.rest_rate_windows if at_rest else self.rate_windows
+        errs = [abs(p - t) / t for t, p in windows if t >= min_truth]
         return float(np.median(errs)) if errs else math.nan
 
     def recall_by_snr(self, lab: str) -> dict[str, tuple[int, float]]:
@@ -234,10 +246,13 @@ class EvalResult:
 
 
 def _rate_windows(truth: Sequence[Event], pred: Sequence[Event], duration_s: float, window_s: float,
-                  rate_min_snr: float) -> list[tuple[int, int]]:
-    t_fp = np.array([0.5 * (e.onset_s + e.offset_s) for e in truth if label(e) == "fasciculation"
-                     and not (_snr(e) < rate_min_snr)])
-    p_fp = np.array([0.5 * (e.onset_s + e.offset_s) for e in pred if label(e) == "fasciculation"])
+                  rate_min_snr: float, body: Sequence[Event] = ()) -> list[tuple[int, int]]:
+    def outside(t: float) -> bool:
+        return not any(b.onset_s <= t <= b.offset_s for b in body)
+
+    t_fp = np.array([t for e in truth if label(e) == "fasciculation" and not (_snr(e) < rate_min_snr)
+                     and outside(t := 0.5 * (e.onset_s + e.offset_s))])
+    p_fp = np.array([t for e in pred if label(e) == "fasciculation" and outside(t := 0.5 * (e.onset_s + e.offset_s))])
     n_win = int(duration_s // window_s)
     edges = np.arange(n_win + 1) * window_s
     if n_win == 0:
@@ -356,6 +371,7 @@ def score_events(
         for lab in set(p_lab):
             r.rest_false_alarms[lab] = r.n_pred[lab] - r.tp[lab]
     r.rate_windows = _rate_windows(truth, predicted, float(duration_s), rate_window_s, rate_min_snr)
+    r.rest_rate_windows = _rate_windows(truth, predicted, float(duration_s), rate_window_s, rate_min_snr, body)
     for i, e in enumerate(truth):
         if t_lab[i] == "fasciculation" and e.subtype == "doublet":
             r.doublet_truth += 1

@@ -87,6 +87,20 @@ def test_rate_error_over_2_min_windows():
     assert r.rate_error() == pytest.approx(0.15)  # median of 0.1 and 0.2
 
 
+def test_rate_error_at_rest_leaves_out_twitches_buried_in_a_cramp():
+    cramp = ev(30.0, 70.0, "cramp")
+    rest = [fp(1.0 + 3 * k) for k in range(10)] + [fp(80.0 + 3 * k) for k in range(10)]
+    buried = [fp(31.0 + 2 * k) for k in range(15)]
+    pred = rest[:18] + [ev(30.2, 69.0, "cramp")]
+    r = score_events(rest + buried + [cramp], pred, fs=1000.0, rest_duration_s=None, duration_s=120.0)
+    assert r.rate_windows == [(35, 18)]
+    assert r.rate_error() == pytest.approx(17 / 35)
+    assert r.rest_rate_windows == [(20, 18)]
+    assert r.rate_error(at_rest=True) == pytest.approx(0.1)
+    merged = EvalResult.merge([r, r])
+    assert merged.rest_rate_windows == [(20, 18), (20, 18)]
+
+
 def test_recall_by_snr_and_high_snr_precision():
     truth = [fp(1.0, snr=2.0), fp(2.0, snr=4.0), fp(3.0, snr=7.0), fp(4.0, snr=12.0), fp(5.0, snr=20.0)]
     pred = [fp(1.0), fp(3.0), fp(4.0), fp(8.0, peak_snr=3.0), fp(9.0, peak_snr=9.0)]
