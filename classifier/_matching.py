@@ -23,6 +23,11 @@ POINT_LABELS = frozenset({"fasciculation", "ecg", "pop"})
 BODY_LABELS = ("cramp", "voluntary")
 #: IoU needed to match an extended event (§3.6 item 3, after [R81]).
 MIN_IOU = 0.2
+#: Longest detection a point-like truth can match, s: a 36 s cramp whose
+#: largest sample fell within 25 ms of a heartbeat was scored as that beat
+#: (and its cramp as missed). A cluster of twitches lasts up to 5 s
+#: (classifier._rules.SPIKY_CLUSTER_MAX_S).
+POINT_MATCH_MAX_S = 5.0
 
 
 def label(event: Event) -> str:
@@ -83,7 +88,7 @@ def match(truth: Sequence[Event], pred: Sequence[Event], tau: float) -> list[tup
             p = pred[j]
             if point:
                 dt = abs(peak_time(p) - tp)
-                if dt <= tau:
+                if dt <= tau and p.duration_s <= POINT_MATCH_MAX_S:
                     # Scores in 0.5..1 so a near-exact peak beats a loose overlap.
                     pairs.append((1.0 - 0.5 * dt / tau if tau > 0 else 1.0, i, j))
             else:

@@ -87,6 +87,16 @@ def test_rate_error_over_2_min_windows():
     assert r.rate_error() == pytest.approx(0.15)  # median of 0.1 and 0.2
 
 
+def test_a_long_detection_is_not_matched_to_a_beat_under_its_peak():
+    # The cramp detection's largest sample lies 5 ms from a heartbeat truth:
+    # it is still the cramp's match, and the beat is missed.
+    beat = ev(83.1, 83.2, "artifact", "ecg", t_peak=83.15)
+    cramp = ev(66.0, 102.0, "cramp")
+    pred = [ev(66.1, 102.1, "cramp", t_peak=83.155)]
+    r = score_events([beat, cramp], pred, fs=250.0, rest_duration_s=None)
+    assert r.tp["cramp"] == 1 and r.confusion[("ecg", "missed")] == 1
+
+
 def test_rate_error_at_rest_leaves_out_twitches_buried_in_a_cramp():
     cramp = ev(30.0, 70.0, "cramp")
     rest = [fp(1.0 + 3 * k) for k in range(10)] + [fp(80.0 + 3 * k) for k in range(10)]
