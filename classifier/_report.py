@@ -20,7 +20,7 @@ def _pct(v: float) -> str:
 
 
 def format_result(r: EvalResult) -> str:
-    from classifier.scoring import SNR_BINS, TAU_CURVE_S
+    from classifier.scoring import ISOLATION_S, SNR_BINS, TAU_CURVE_S
 
     lines = [
         f"recordings: {r.n_recordings}, signal {r.duration_s / 3600:.2f} h, rest {r.rest_s / 3600:.2f} h",
@@ -38,7 +38,8 @@ def format_result(r: EvalResult) -> str:
     for lab in sorted(r.rest_truth):
         lines.append(
             f"{lab} recall at rest (SNR>={r.snr_min:g}, outside true cramps/voluntary): {_f(r.recall_at_rest(lab))} "
-            f"of {r.rest_truth[lab]}"
+            f"of {r.rest_truth[lab]}; isolated (no other twitch/beat/pop within "
+            f"{ISOLATION_S * 1000:.0f} ms): {_f(r.recall_isolated(lab))} of {r.iso_truth[lab]}"
         )
 
     for lab in BODY_LABELS:

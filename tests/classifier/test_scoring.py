@@ -87,6 +87,17 @@ def test_rate_error_over_2_min_windows():
     assert r.rate_error() == pytest.approx(0.15)  # median of 0.1 and 0.2
 
 
+def test_recall_of_isolated_twitches_leaves_out_coincident_pairs():
+    # Two units fire 6 ms apart: one detection can match only one of them.
+    truth = [fp(1.0), fp(1.006), fp(2.0), fp(3.0)]
+    pred = [fp(1.003), fp(2.0)]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    assert r.recall_at_rest("fasciculation") == pytest.approx(2 / 4)
+    assert (r.iso_truth["fasciculation"], r.iso_hit["fasciculation"]) == (2, 1)
+    assert r.recall_isolated("fasciculation") == pytest.approx(0.5)
+    assert "isolated" in r.format()
+
+
 def test_a_long_detection_is_not_matched_to_a_beat_under_its_peak():
     # The cramp detection's largest sample lies 5 ms from a heartbeat truth:
     # it is still the cramp's match, and the beat is missed.
