@@ -28,7 +28,7 @@ from firmware_bridge._muap import (
     pool_templates,
     render_template,
 )
-from firmware_bridge._scenario import draw, event_window
+from firmware_bridge._scenario import MIN_CRAMP_S, check_cramp_overlap, draw, event_window
 from firmware_bridge._track import Track
 
 #: Cramp rate coding [A, fitted to R25]: 6 pps at recruitment (min 6.0 ± 0.8), 1 pps per
@@ -55,18 +55,27 @@ class CrampPlan:
         return self.start + self.ramp + self.plateau + self.fade
 
 
-def plan_cramps(items: list[dict], muscles: list[Muscle], duration: float, rng: np.random.Generator) -> list[CrampPlan]:
-    """Draw each ``[[cramp]]``'s timing and level; drop cramps that start after the recording ends."""
+def plan_cramps(items: list[dict], muscles: list[Muscle], duration: float, rng: np.random.Generator,
+                where: str = "scenario") -> list[CrampPlan]:
+    """Draw each ``[[cramp]]``'s timing and level; drop cramps that start after the recording ends.
+
+    Start and duration ranges are drawn first, per cramp in file order (fixed
+    values draw nothing). Cramps cut to under 3 s by the end of the recording
+    are dropped (a shortened rendering). Raises ``ValueError`` naming ``where``
+    (the scenario file) if two cramps on one muscle could overlap at this
+    recording length (``check_cramp_overlap``).
+    """
+    check_cramp_overlap(items, duration, where)
     names = [m.name for m in muscles]
     plans = []
     for item in items:
-        start, length = event_window(item, duration, 0.3)
+        start, length = event_window(item, duration, 0.3, rng)
         ramp = draw(item["ramp_s"], rng, "ramp_s")
         fade = draw(item["fade_s"], rng, "fade_s")
         if length is None:  # log-uniform 3-600 s (median ~30 s), science.md §3.2
             length = float(np.exp(rng.uniform(np.log(3.0), np.log(600.0))))
         length = min(length, duration - start)
-        if length < 3.0:
+        if length < MIN_CRAMP_S:
             continue
         # Keep at least 1 s of plateau when the window is short.
         scale = min(1.0, (length - 1.0) / (ramp + fade)) if ramp + fade > 0 else 1.0
@@ -205,7 +214,7 @@ def render_voluntary(items: list[dict], muscles: list[Muscle], electrodes: np.nd
     cvs = np.full(len(muscles), 0.15)
     events, motion = [], []
     for item in items:
-        start, _ = event_window(item, duration, 0.1)
+        start, _ = event_window(item, duration, 0.1, rng)
         agonist = names.index(item["muscle"])
         antagonist = names.index(item["antagonist"]) if item["antagonist"] else -1
         cvs[agonist] = draw(item["cv"], rng)

@@ -195,7 +195,7 @@ def simulate(scenario: str | os.PathLike, device: str = "cyton_250", duration_s:
 
     noise_range = sc["noise_uv"] if sc["noise_uv"] is not None else NOISE_BY_ELECTRODE[sc["electrode"]]
     add_noise(tracks["noise"], np.array([draw(noise_range, r_noise, "noise_uv") for _ in range(n_ch)]), r_noise)
-    plans = plan_cramps(cfg["cramp"], muscles, duration, r_cramp)
+    plans = plan_cramps(cfg["cramp"], muscles, duration, r_cramp, cfg["_path"])
     pending += render_fasciculations(cfg["fasciculation"], muscles, electrodes, n_ctrl, plans, r_fp,
                                      tracks["fasciculation"])
     pending += render_cramps(plans, muscles, electrodes, n_ctrl, r_cramp, tracks["cramp"], tracks["background"])
