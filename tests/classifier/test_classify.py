@@ -311,6 +311,19 @@ def test_unknown_channel_and_bad_rate_are_clear_errors():
         Classifier(1000.0, CH).feed(["not a burst"])
 
 
+def test_a_muap_edge_flag_inside_a_contraction_is_not_movement():
+    # dsp's motion guard trips for 24 ms on a unit's steep edge (no < 20 Hz
+    # energy): that is no "with movement" vote; a slow flag still is.
+    cramp = sustained(66.0, 102.0, ch=CH[:2], rise_s=0.4, fall_s=2.0, wobble=0.3, env_cv=0.27, lf_ratio=0.03,
+                      zc_hz=65.0, mean_snr=17.0)
+    edge = Burst(("calf_1",), 70.0, 70.024, 60.0, "artifact", artifact="motion", features={"lf_ratio": 0.05})
+    slow = Burst(("calf_1",), 70.0, 70.024, 60.0, "artifact", artifact="motion", features={"lf_ratio": 4.0})
+    with_edge = [e for e in run([edge, cramp]) if e.trial_type in ("cramp", "voluntary")][0]
+    with_slow = [e for e in run([slow, cramp]) if e.trial_type in ("cramp", "voluntary")][0]
+    assert "with movement" not in with_edge.evidence
+    assert "with movement" in with_slow.evidence
+
+
 def test_brief_motion_flag_on_the_edge_of_a_big_twitch_is_dropped():
     edge = Burst(("calf_1",), 8.0, 8.024, 60.0, "artifact", artifact="motion", features={"t_peak_s": 8.01})
     twitch = spike(8.02, ch=("calf_1", "calf_2"), peak=300.0, peak_snr=80.0)
