@@ -2,7 +2,10 @@
 
 Usage::
 
-    python scripts/make_scenario_figures.py [--device cyton_250] [--max-seconds 120] [--out docs/scenarios]
+    python scripts/make_scenario_figures.py [NAME ...] [--device cyton_250] [--max-seconds 120] [--out docs/scenarios]
+
+With no NAME every shipped scenario is drawn; ``cramp_mix`` was drawn whole with
+``python scripts/make_scenario_figures.py cramp_mix --max-seconds 490``.
 
 Each figure stacks the channels (band-passed 20 Hz..min(450, 0.45 fs) and mains
 notched like the detector, and clipped to a few times the channel spread so one artefact does not
@@ -97,11 +100,15 @@ def draw(name: str, device: str, max_seconds: float, out_dir: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME", help="scenarios to draw (default: all shipped)")
     parser.add_argument("--device", default="cyton_250", help="device model (default cyton_250)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="longest rendering in s (default 120)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "scenarios")
     args = parser.parse_args()
-    for name in list_scenarios():
+    unknown = sorted(set(args.names) - set(list_scenarios()))
+    if unknown:
+        parser.error(f"unknown scenario(s) {unknown}; shipped: {', '.join(list_scenarios())}")
+    for name in args.names or list_scenarios():
         path = draw(name, args.device, args.max_seconds, args.out)
         print(f"{path} ({path.stat().st_size // 1024} kB)")
     return 0
