@@ -46,6 +46,7 @@ N_IP = 5
 
 
 from dsp._engine_state import EngineOutput, EngineState, alloc_output, init_engine_state  # noqa: F401
+from dsp.filters import _sos_rows
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -57,13 +58,15 @@ def _n_above(ring, filled, level):  # pragma: no cover - compiled
     return n
 
 
-def _run_blocks(
-    raw, y, start, block_n, fp, ip,
+@numba.njit(cache=True, nogil=True)
+def _channel(
+    c, raw, y, yc, start, block_n, fp, ip,
     noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
     blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
 ):  # pragma: no cover - compiled
+    # Channel ``c`` of ``raw`` and column ``yc`` of ``y`` (its filtered
+    # samples; a thread's private buffer in the fused kernel).
     n_blocks = raw.shape[0] // block_n
-    n_ch = raw.shape[1]
     w = e_ring.shape[1]
     n_env = env_ring.shape[1]
     n_box = box.shape[1]
@@ -74,342 +77,404 @@ def _run_blocks(
     shift = ip[I_SHIFT]
     up = np.exp(fp[F_ETA])
     down = np.exp(-fp[F_ETA])
-    for c in numba.prange(n_ch):
-        # Work on private copies of this channel's state and write them back
-        # once: per-block writes into arrays shared by all channels put two
-        # threads on the same cache lines (false sharing made 2 threads 7x
-        # slower than 1).
-        l_noise = noise[c : c + 1].copy()
-        l_e_ring = e_ring[c].copy()
-        l_e_pos = e_pos[c : c + 1].copy()
-        l_e_sum = e_sum[c : c + 1].copy()
-        l_sp = sp[c].copy()
-        l_sp_peak = sp_peak[c : c + 1].copy()
-        l_env_ring = env_ring[c].copy()
-        l_env_pos = env_pos[c].copy()
-        l_su = su[c].copy()
-        l_art = art[c].copy()
-        l_raw = rawst[c].copy()
-        l_box = box[c].copy()
-        l_box_pos = box_pos[c].copy()
-        l_ints = ints[c].copy()
-        l_counts = counts[c].copy()
-        l_ms = np.empty(n_blocks)
-        l_max = np.empty(n_blocks)
-        l_nz = np.empty(n_blocks)
-        l_n = np.zeros(4, dtype=np.int64)
-        for b in range(n_blocks):
-            i0 = b * block_n
-            abs0 = start + i0
-            blk_end = abs0 + block_n
-            nz = l_noise[0]
-            thr_on = (fp[F_SPIKE_ON] * nz) ** 2
-            thr_off = (fp[F_SPIKE_OFF] * nz) ** 2
-            sumsq = 0.0
-            bmax = 0.0
-            nan_cnt = 0
-            first_nan = -1
-            last_nan = -1
-            nfin = 0
-            bmin_raw = np.inf
-            bmax_raw = -np.inf
-            dmax = 0.0
-            dmax_idx = -1
-            clip_cnt = 0
-            first_clip = -1
-            last_clip = -1
-            # Per-channel state in locals for the sample loop (keeps it in
-            # registers; array writes would alias with the inputs).
-            s_act = l_sp[0]
-            s_on = l_sp[1]
-            s_pki = l_sp[2]
-            s_pk = l_sp_peak[0]
-            spn = l_n[0]
-            spike_touched = s_act == 1
-            last = l_raw[0]
-            run = l_ints[0]
-            rmax = l_raw[1]
-            rmin = l_raw[2]
-            bsum = l_raw[8]
-            bpos = l_box_pos[0]
-            bfill = l_box_pos[1]
-            ep = l_e_pos[0]
-            esum = l_e_sum[0]
-            peak_min = fp[F_SPIKE_PEAK] * nz
-            clip_dev = fp[F_CLIP_SNR] * nz
-            for k in range(block_n):
-                i = i0 + k
-                ai = abs0 + k
-                xr = np.float64(raw[i, c])
-                yv = np.float64(y[i, c])
-                ysq = yv * yv
-                sumsq += ysq
-                ay = abs(yv)
-                bmax = max(bmax, ay)
-                # spike energy over the last w samples
-                esum += ysq - l_e_ring[ep]
-                l_e_ring[ep] = ysq
-                ep = ep + 1 if ep + 1 < w else 0
-                e = esum / w
-                if not np.isfinite(xr):
-                    nan_cnt += 1
-                    if first_nan < 0:
-                        first_nan = ai
-                    last_nan = ai
-                    last = np.nan
-                    run = 0
-                    if s_act == 1:
-                        s_act = 0
-                        if s_pk >= peak_min:
-                            sp_rec[c, spn, 0] = max(s_on - shift, 0)
-                            sp_rec[c, spn, 1] = max(ai - shift, sp_rec[c, spn, 0] + 1)
-                            sp_rec[c, spn, 2] = s_pki
-                            sp_val[c, spn] = s_pk
-                            spn += 1
-                    continue
-                nfin += 1
-                # level over the last mains period: a boxcar of one period
-                # nulls mains and all its harmonics, so mains is not "motion"
-                bsum += xr - l_box[bpos]
-                l_box[bpos] = xr
-                bpos = bpos + 1 if bpos + 1 < n_box else 0
-                if bfill < n_box:
-                    bfill += 1
-                bmin_raw = min(bmin_raw, xr)
-                bmax_raw = max(bmax_raw, xr)
-                if np.isfinite(last):
-                    d = abs(xr - last)
-                    if d > dmax:
-                        dmax = d
-                        dmax_idx = ai
-                    run = run + 1 if xr == last else 1
+    # Work on private copies of this channel's state and write them back
+    # once: per-block writes into arrays shared by all channels put two
+    # threads on the same cache lines (false sharing made 2 threads 7x
+    # slower than 1).
+    l_noise = noise[c : c + 1].copy()
+    l_e_ring = e_ring[c].copy()
+    l_e_pos = e_pos[c : c + 1].copy()
+    l_e_sum = e_sum[c : c + 1].copy()
+    l_sp = sp[c].copy()
+    l_sp_peak = sp_peak[c : c + 1].copy()
+    l_env_ring = env_ring[c].copy()
+    l_env_pos = env_pos[c].copy()
+    l_su = su[c].copy()
+    l_art = art[c].copy()
+    l_raw = rawst[c].copy()
+    l_box = box[c].copy()
+    l_box_pos = box_pos[c].copy()
+    l_ints = ints[c].copy()
+    l_counts = counts[c].copy()
+    l_ms = np.empty(n_blocks)
+    l_max = np.empty(n_blocks)
+    l_nz = np.empty(n_blocks)
+    l_n = np.zeros(4, dtype=np.int64)
+    for b in range(n_blocks):
+        i0 = b * block_n
+        abs0 = start + i0
+        blk_end = abs0 + block_n
+        nz = l_noise[0]
+        thr_on = (fp[F_SPIKE_ON] * nz) ** 2
+        thr_off = (fp[F_SPIKE_OFF] * nz) ** 2
+        sumsq = 0.0
+        bmax = 0.0
+        nan_cnt = 0
+        first_nan = -1
+        last_nan = -1
+        nfin = 0
+        bmin_raw = np.inf
+        bmax_raw = -np.inf
+        dmax = 0.0
+        dmax_idx = -1
+        clip_cnt = 0
+        first_clip = -1
+        last_clip = -1
+        # Per-channel state in locals for the sample loop (keeps it in
+        # registers; array writes would alias with the inputs).
+        s_act = l_sp[0]
+        s_on = l_sp[1]
+        s_pki = l_sp[2]
+        s_pk = l_sp_peak[0]
+        spn = l_n[0]
+        spike_touched = s_act == 1
+        last = l_raw[0]
+        run = l_ints[0]
+        rmax = l_raw[1]
+        rmin = l_raw[2]
+        bsum = l_raw[8]
+        bpos = l_box_pos[0]
+        bfill = l_box_pos[1]
+        ep = l_e_pos[0]
+        esum = l_e_sum[0]
+        peak_min = fp[F_SPIKE_PEAK] * nz
+        clip_dev = fp[F_CLIP_SNR] * nz
+        for k in range(block_n):
+            i = i0 + k
+            ai = abs0 + k
+            xr = np.float64(raw[i, c])
+            yv = np.float64(y[i, yc])
+            ysq = yv * yv
+            sumsq += ysq
+            ay = abs(yv)
+            bmax = max(bmax, ay)
+            # spike energy over the last w samples
+            esum += ysq - l_e_ring[ep]
+            l_e_ring[ep] = ysq
+            ep = ep + 1 if ep + 1 < w else 0
+            e = esum / w
+            if not np.isfinite(xr):
+                nan_cnt += 1
+                if first_nan < 0:
+                    first_nan = ai
+                last_nan = ai
+                last = np.nan
+                run = 0
+                if s_act == 1:
+                    s_act = 0
+                    if s_pk >= peak_min:
+                        sp_rec[c, spn, 0] = max(s_on - shift, 0)
+                        sp_rec[c, spn, 1] = max(ai - shift, sp_rec[c, spn, 0] + 1)
+                        sp_rec[c, spn, 2] = s_pki
+                        sp_val[c, spn] = s_pk
+                        spn += 1
+                continue
+            nfin += 1
+            # level over the last mains period: a boxcar of one period
+            # nulls mains and all its harmonics, so mains is not "motion"
+            bsum += xr - l_box[bpos]
+            l_box[bpos] = xr
+            bpos = bpos + 1 if bpos + 1 < n_box else 0
+            if bfill < n_box:
+                bfill += 1
+            bmin_raw = min(bmin_raw, xr)
+            bmax_raw = max(bmax_raw, xr)
+            if np.isfinite(last):
+                d = abs(xr - last)
+                if d > dmax:
+                    dmax = d
+                    dmax_idx = ai
+                run = run + 1 if xr == last else 1
+            else:
+                run = 1
+            last = xr
+            rmax = max(rmax, xr)
+            rmin = min(rmin, xr)
+            # a run at the running extreme AND far from the current level:
+            # a quantised quiet signal (10-bit Arduino) repeats its few
+            # codes, extremes included, without being clipped
+            if (
+                run >= clip_run and rmax > rmin and (xr == rmax or xr == rmin)
+                and abs(xr - bsum / bfill) > clip_dev
+            ):
+                if run == clip_run:
+                    clip_cnt += clip_run
+                    if first_clip < 0:
+                        first_clip = ai - clip_run + 1
                 else:
-                    run = 1
-                last = xr
-                rmax = max(rmax, xr)
-                rmin = min(rmin, xr)
-                # a run at the running extreme AND far from the current level:
-                # a quantised quiet signal (10-bit Arduino) repeats its few
-                # codes, extremes included, without being clipped
-                if (
-                    run >= clip_run and rmax > rmin and (xr == rmax or xr == rmin)
-                    and abs(xr - bsum / bfill) > clip_dev
-                ):
-                    if run == clip_run:
-                        clip_cnt += clip_run
-                        if first_clip < 0:
-                            first_clip = ai - clip_run + 1
-                    else:
-                        clip_cnt += 1
-                    last_clip = ai + 1
-                if s_act == 0:
-                    if e > thr_on:
-                        s_act = 1
-                        s_on = ai
-                        s_pki = ai
-                        s_pk = ay
-                        spike_touched = True
-                else:
-                    if ay > s_pk:
-                        s_pk = ay
-                        s_pki = ai
-                    if e < thr_off:
-                        s_act = 0
-                        if s_pk >= peak_min:  # else: energy without a MUAP-sized peak, noise
-                            sp_rec[c, spn, 0] = max(s_on - shift, 0)
-                            sp_rec[c, spn, 1] = max(ai - shift, sp_rec[c, spn, 0] + 1)
-                            sp_rec[c, spn, 2] = s_pki
-                            sp_val[c, spn] = s_pk
-                            spn += 1
-            l_sp[0] = s_act
-            l_sp[1] = s_on
-            l_sp[2] = s_pki
-            l_sp_peak[0] = s_pk
-            l_n[0] = spn
-            l_raw[0] = last
-            l_raw[1] = rmax
-            l_raw[2] = rmin
-            l_raw[8] = bsum
-            l_box_pos[0] = bpos
-            l_box_pos[1] = bfill
-            l_e_pos[0] = ep
-            l_e_sum[0] = esum
-            l_ints[0] = run
-            ms = sumsq / block_n
-            l_ms[b] = ms
-            l_max[b] = bmax
-            l_nz[b] = nz
-            l_ints[3] += 1
-            # ---- guards ----
-            is_flat = nfin > 0 and (bmax_raw - bmin_raw) <= fp[F_FLAT] and clip_cnt == 0
-            l_ints[2] = 1 if is_flat else 0
-            is_motion = False
-            if nan_cnt > 0:
-                l_raw[4] = 0.0  # re-seed the motion baseline after a gap
-                l_box_pos[0] = 0
-                l_box_pos[1] = 0
-                l_raw[8] = 0.0
-                for k in range(n_box):
-                    l_box[k] = 0.0
-                l_raw[5] = np.nan
+                    clip_cnt += 1
+                last_clip = ai + 1
+            if s_act == 0:
+                if e > thr_on:
+                    s_act = 1
+                    s_on = ai
+                    s_pki = ai
+                    s_pk = ay
+                    spike_touched = True
+            else:
+                if ay > s_pk:
+                    s_pk = ay
+                    s_pki = ai
+                if e < thr_off:
+                    s_act = 0
+                    if s_pk >= peak_min:  # else: energy without a MUAP-sized peak, noise
+                        sp_rec[c, spn, 0] = max(s_on - shift, 0)
+                        sp_rec[c, spn, 1] = max(ai - shift, sp_rec[c, spn, 0] + 1)
+                        sp_rec[c, spn, 2] = s_pki
+                        sp_val[c, spn] = s_pk
+                        spn += 1
+        l_sp[0] = s_act
+        l_sp[1] = s_on
+        l_sp[2] = s_pki
+        l_sp_peak[0] = s_pk
+        l_n[0] = spn
+        l_raw[0] = last
+        l_raw[1] = rmax
+        l_raw[2] = rmin
+        l_raw[8] = bsum
+        l_box_pos[0] = bpos
+        l_box_pos[1] = bfill
+        l_e_pos[0] = ep
+        l_e_sum[0] = esum
+        l_ints[0] = run
+        ms = sumsq / block_n
+        l_ms[b] = ms
+        l_max[b] = bmax
+        l_nz[b] = nz
+        l_ints[3] += 1
+        # ---- guards ----
+        is_flat = nfin > 0 and (bmax_raw - bmin_raw) <= fp[F_FLAT] and clip_cnt == 0
+        l_ints[2] = 1 if is_flat else 0
+        is_motion = False
+        if nan_cnt > 0:
+            l_raw[4] = 0.0  # re-seed the motion baseline after a gap
+            l_box_pos[0] = 0
+            l_box_pos[1] = 0
+            l_raw[8] = 0.0
+            for k in range(n_box):
+                l_box[k] = 0.0
+            l_raw[5] = np.nan
+            l_ints[1] = -1
+        elif nfin > 0:
+            mean = l_raw[8] / l_box_pos[1]
+            if l_raw[4] == 0.0:
+                l_raw[3] = mean
+                l_raw[4] = 1.0
+            lf = mean - l_raw[3]
+            l_raw[3] += fp[F_MOT_ALPHA] * (mean - l_raw[3])
+            is_motion = abs(lf) > fp[F_MOT_SNR] * nz and lf * lf > fp[F_MOT_RATIO] * ms
+            # pop: jump in the previous block confirmed by a lasting level shift
+            if l_ints[1] >= 0:
+                if abs(mean - l_raw[7]) >= fp[F_POP_LEVEL] * l_raw[6]:
+                    m = l_n[3]
+                    po_rec[c, m] = l_ints[1]
+                    po_val[c, m] = l_raw[6]
+                    l_n[3] = m + 1
                 l_ints[1] = -1
-            elif nfin > 0:
-                mean = l_raw[8] / l_box_pos[1]
-                if l_raw[4] == 0.0:
-                    l_raw[3] = mean
-                    l_raw[4] = 1.0
-                lf = mean - l_raw[3]
-                l_raw[3] += fp[F_MOT_ALPHA] * (mean - l_raw[3])
-                is_motion = abs(lf) > fp[F_MOT_SNR] * nz and lf * lf > fp[F_MOT_RATIO] * ms
-                # pop: jump in the previous block confirmed by a lasting level shift
-                if l_ints[1] >= 0:
-                    if abs(mean - l_raw[7]) >= fp[F_POP_LEVEL] * l_raw[6]:
-                        m = l_n[3]
-                        po_rec[c, m] = l_ints[1]
-                        po_val[c, m] = l_raw[6]
-                        l_n[3] = m + 1
-                    l_ints[1] = -1
-                if dmax > fp[F_POP] * nz and np.isfinite(l_raw[5]):
-                    l_ints[1] = dmax_idx
-                    l_raw[6] = dmax
-                    l_raw[7] = l_raw[5]
-                l_raw[5] = mean
-            l_counts[0] += clip_cnt
-            l_counts[1] += block_n if is_flat else 0
-            l_counts[2] += nan_cnt
-            for kind in range(4):
-                if kind == 0:
-                    flag = nan_cnt > 0
-                    k_on = first_nan
-                    k_off = last_nan + 1
-                elif kind == 1:
-                    flag = is_flat
-                    k_on = abs0
-                    k_off = blk_end
-                elif kind == 2:
-                    flag = clip_cnt > 0
-                    k_on = first_clip if first_clip >= 0 else abs0
-                    k_off = last_clip
+            if dmax > fp[F_POP] * nz and np.isfinite(l_raw[5]):
+                l_ints[1] = dmax_idx
+                l_raw[6] = dmax
+                l_raw[7] = l_raw[5]
+            l_raw[5] = mean
+        l_counts[0] += clip_cnt
+        l_counts[1] += block_n if is_flat else 0
+        l_counts[2] += nan_cnt
+        for kind in range(4):
+            if kind == 0:
+                flag = nan_cnt > 0
+                k_on = first_nan
+                k_off = last_nan + 1
+            elif kind == 1:
+                flag = is_flat
+                k_on = abs0
+                k_off = blk_end
+            elif kind == 2:
+                flag = clip_cnt > 0
+                k_on = first_clip if first_clip >= 0 else abs0
+                k_off = last_clip
+            else:
+                flag = is_motion
+                k_on = abs0
+                k_off = blk_end
+            if flag:
+                if l_art[kind, 0] == 1 and k_on - l_art[kind, 2] <= art_merge:
+                    l_art[kind, 2] = max(k_off, l_art[kind, 2])
                 else:
-                    flag = is_motion
-                    k_on = abs0
-                    k_off = blk_end
-                if flag:
-                    if l_art[kind, 0] == 1 and k_on - l_art[kind, 2] <= art_merge:
-                        l_art[kind, 2] = max(k_off, l_art[kind, 2])
-                    else:
-                        if l_art[kind, 0] == 1:
-                            m = l_n[2]
-                            ar_rec[c, m, 0] = kind
-                            ar_rec[c, m, 1] = l_art[kind, 1]
-                            ar_rec[c, m, 2] = l_art[kind, 2]
-                            l_n[2] = m + 1
-                        l_art[kind, 0] = 1
-                        l_art[kind, 1] = k_on
-                        l_art[kind, 2] = k_off
-                elif l_art[kind, 0] == 1 and blk_end - l_art[kind, 2] > art_merge:
-                    m = l_n[2]
-                    ar_rec[c, m, 0] = kind
-                    ar_rec[c, m, 1] = l_art[kind, 1]
-                    ar_rec[c, m, 2] = l_art[kind, 2]
-                    l_n[2] = m + 1
-                    l_art[kind, 0] = 0
-            # ---- sustained detector ----
-            pos = l_env_pos[0]
-            l_env_ring[pos] = ms
-            l_env_pos[0] = pos + 1 if pos + 1 < n_env else 0
-            if l_env_pos[1] < n_env:
-                l_env_pos[1] += 1
-            env = np.sqrt(l_env_ring.sum() / n_env)
-            on_thr = fp[F_SUS_ON] * nz
-            off_thr = fp[F_SUS_OFF] * nz
-            valid = nan_cnt == 0 and not is_flat
-            state = l_su[0]
-            if state == 1:
-                if ms > off_thr * off_thr:
-                    l_su[3] = blk_end
-                    l_su[4] += 1
-                if env < off_thr or not valid:
-                    l_su[0] = 2
-                    l_su[2] = l_su[3]
-            elif valid and env > on_thr and _n_above(l_env_ring, l_env_pos[1], off_thr * off_thr) * 2 >= n_env:
-                # At least half the window's blocks are active: an isolated
-                # spike (1-2 blocks) raises the envelope but must not open a
-                # sustained candidate, which would hold the spike back.
-                # backtrack to the first block of the run above the off threshold
-                onset = blk_end
-                filled = l_env_pos[1]
-                for k in range(filled):
-                    idx = pos - k
-                    if idx < 0:
-                        idx += n_env
-                    if l_env_ring[idx] > off_thr * off_thr:
-                        onset = blk_end - (k + 1) * block_n
-                    else:
-                        break
-                if onset == blk_end:
-                    onset = abs0
-                n_bt = (blk_end - onset) // block_n
-                # Merge only runs that keep the candidate mostly active: a
-                # low-level cramp's fragments do, ECG beats (0.1 s every
-                # ~0.85 s) do not and stay separate spikes for the classifier.
-                if (
-                    state == 2 and onset - l_su[2] <= merge_n
-                    and l_su[4] * block_n >= fp[F_DUTY] * (onset - l_su[1])
-                ):
-                    l_su[0] = 1
-                    l_su[4] += n_bt
-                else:
-                    l_su[4] = n_bt
-                    if state == 2 and l_su[2] - l_su[1] >= min_n:
-                        m = l_n[1]
-                        su_rec[c, m, 0] = l_su[1]
-                        su_rec[c, m, 1] = l_su[2]
-                        l_n[1] = m + 1
-                    l_su[0] = 1
-                    l_su[1] = max(onset, l_su[2]) if state == 2 else onset
+                    if l_art[kind, 0] == 1:
+                        m = l_n[2]
+                        ar_rec[c, m, 0] = kind
+                        ar_rec[c, m, 1] = l_art[kind, 1]
+                        ar_rec[c, m, 2] = l_art[kind, 2]
+                        l_n[2] = m + 1
+                    l_art[kind, 0] = 1
+                    l_art[kind, 1] = k_on
+                    l_art[kind, 2] = k_off
+            elif l_art[kind, 0] == 1 and blk_end - l_art[kind, 2] > art_merge:
+                m = l_n[2]
+                ar_rec[c, m, 0] = kind
+                ar_rec[c, m, 1] = l_art[kind, 1]
+                ar_rec[c, m, 2] = l_art[kind, 2]
+                l_n[2] = m + 1
+                l_art[kind, 0] = 0
+        # ---- sustained detector ----
+        pos = l_env_pos[0]
+        l_env_ring[pos] = ms
+        l_env_pos[0] = pos + 1 if pos + 1 < n_env else 0
+        if l_env_pos[1] < n_env:
+            l_env_pos[1] += 1
+        env = np.sqrt(l_env_ring.sum() / n_env)
+        on_thr = fp[F_SUS_ON] * nz
+        off_thr = fp[F_SUS_OFF] * nz
+        valid = nan_cnt == 0 and not is_flat
+        state = l_su[0]
+        if state == 1:
+            if ms > off_thr * off_thr:
                 l_su[3] = blk_end
-            elif state == 2 and blk_end - l_su[2] > merge_n:
-                if l_su[2] - l_su[1] >= min_n:
+                l_su[4] += 1
+            if env < off_thr or not valid:
+                l_su[0] = 2
+                l_su[2] = l_su[3]
+        elif valid and env > on_thr and _n_above(l_env_ring, l_env_pos[1], off_thr * off_thr) * 2 >= n_env:
+            # At least half the window's blocks are active: an isolated
+            # spike (1-2 blocks) raises the envelope but must not open a
+            # sustained candidate, which would hold the spike back.
+            # backtrack to the first block of the run above the off threshold
+            onset = blk_end
+            filled = l_env_pos[1]
+            for k in range(filled):
+                idx = pos - k
+                if idx < 0:
+                    idx += n_env
+                if l_env_ring[idx] > off_thr * off_thr:
+                    onset = blk_end - (k + 1) * block_n
+                else:
+                    break
+            if onset == blk_end:
+                onset = abs0
+            n_bt = (blk_end - onset) // block_n
+            # Merge only runs that keep the candidate mostly active: a
+            # low-level cramp's fragments do, ECG beats (0.1 s every
+            # ~0.85 s) do not and stay separate spikes for the classifier.
+            if (
+                state == 2 and onset - l_su[2] <= merge_n
+                and l_su[4] * block_n >= fp[F_DUTY] * (onset - l_su[1])
+            ):
+                l_su[0] = 1
+                l_su[4] += n_bt
+            else:
+                l_su[4] = n_bt
+                if state == 2 and l_su[2] - l_su[1] >= min_n:
                     m = l_n[1]
                     su_rec[c, m, 0] = l_su[1]
                     su_rec[c, m, 1] = l_su[2]
                     l_n[1] = m + 1
-                l_su[0] = 0
-            # ---- noise floor: median tracker on quiet blocks only ----
-            quiet = (
-                l_su[0] == 0 and not spike_touched and l_sp[0] == 0 and nan_cnt == 0
-                and not is_flat and clip_cnt == 0 and not is_motion
+                l_su[0] = 1
+                l_su[1] = max(onset, l_su[2]) if state == 2 else onset
+            l_su[3] = blk_end
+        elif state == 2 and blk_end - l_su[2] > merge_n:
+            if l_su[2] - l_su[1] >= min_n:
+                m = l_n[1]
+                su_rec[c, m, 0] = l_su[1]
+                su_rec[c, m, 1] = l_su[2]
+                l_n[1] = m + 1
+            l_su[0] = 0
+        # ---- noise floor: median tracker on quiet blocks only ----
+        quiet = (
+            l_su[0] == 0 and not spike_touched and l_sp[0] == 0 and nan_cnt == 0
+            and not is_flat and clip_cnt == 0 and not is_motion
+        )
+        if quiet:
+            nz = nz * up if ms > nz * nz else nz * down
+            l_noise[0] = max(nz, fp[F_NOISE_MIN])
+    noise[c] = l_noise[0]
+    e_ring[c] = l_e_ring
+    e_pos[c] = l_e_pos[0]
+    e_sum[c] = l_e_sum[0]
+    sp[c] = l_sp
+    sp_peak[c] = l_sp_peak[0]
+    env_ring[c] = l_env_ring
+    env_pos[c] = l_env_pos
+    su[c] = l_su
+    art[c] = l_art
+    rawst[c] = l_raw
+    box[c] = l_box
+    box_pos[c] = l_box_pos
+    ints[c] = l_ints
+    counts[c] = l_counts
+    blk_ms[:, c] = l_ms
+    blk_max[:, c] = l_max
+    blk_noise[:, c] = l_nz
+    sp_n[c] = l_n[0]
+    su_n[c] = l_n[1]
+    ar_n[c] = l_n[2]
+    po_n[c] = l_n[3]
+
+
+# Two drivers with their own names: numba's cache keys a function by its name
+# and line, not by its flags, so one Python body jitted twice (serial and
+# parallel) made both load whichever build was cached first.
+@numba.njit(cache=True, nogil=True)
+def run_blocks_serial(
+    raw, y, start, block_n, fp, ip,
+    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
+    blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+):  # pragma: no cover - compiled
+    for c in range(raw.shape[1]):
+        _channel(
+            c, raw, y, c, start, block_n, fp, ip,
+            noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
+            blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+        )
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def run_blocks_parallel(
+    raw, y, start, block_n, fp, ip,
+    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
+    blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+):  # pragma: no cover - compiled
+    for c in numba.prange(raw.shape[1]):
+        _channel(
+            c, raw, y, c, start, block_n, fp, ip,
+            noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
+            blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+        )
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def run_fused_parallel(
+    raw, y_known, gw, sos, zi, zi_unit, pending, start, block_n, fp, ip,
+    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
+    blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+):  # pragma: no cover - compiled
+    # Filter and block kernel in one parallel region: each thread takes a
+    # group of ``gw`` channels, filters them into its own buffer (the first
+    # ``len(y_known)`` rows are already filtered) and runs the block kernel
+    # on them while the buffer is in its cache. Returns the buffers, shape
+    # (n_groups, n, gw): the caller copies them into the sample ring, which
+    # is the interleave. One region per call: on a busy machine each region
+    # can wait a scheduler slice for its second thread.
+    n, n_ch = raw.shape
+    n_done = y_known.shape[0]
+    n_groups = (n_ch + gw - 1) // gw
+    buf = np.empty((n_groups, n, gw), dtype=np.float32)
+    for g in numba.prange(n_groups):
+        c0 = g * gw
+        c1 = min(n_ch, c0 + gw)
+        yg = buf[g]
+        for i in range(n_done):
+            for j in range(c1 - c0):
+                yg[i, j] = y_known[i, c0 + j]
+        zg = np.ascontiguousarray(zi[:, :, c0:c1])
+        pg = pending[c0:c1].copy()
+        _sos_rows(raw, n_done, n, sos, zg, zi_unit, pg, yg, n_done, c0, c1, c0)
+        zi[:, :, c0:c1] = zg
+        pending[c0:c1] = pg
+        for c in range(c0, c1):
+            _channel(
+                c, raw, yg, c - c0, start, block_n, fp, ip,
+                noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints,
+                counts, blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val,
+                po_n,
             )
-            if quiet:
-                nz = nz * up if ms > nz * nz else nz * down
-                l_noise[0] = max(nz, fp[F_NOISE_MIN])
-        noise[c] = l_noise[0]
-        e_ring[c] = l_e_ring
-        e_pos[c] = l_e_pos[0]
-        e_sum[c] = l_e_sum[0]
-        sp[c] = l_sp
-        sp_peak[c] = l_sp_peak[0]
-        env_ring[c] = l_env_ring
-        env_pos[c] = l_env_pos
-        su[c] = l_su
-        art[c] = l_art
-        rawst[c] = l_raw
-        box[c] = l_box
-        box_pos[c] = l_box_pos
-        ints[c] = l_ints
-        counts[c] = l_counts
-        blk_ms[:, c] = l_ms
-        blk_max[:, c] = l_max
-        blk_noise[:, c] = l_nz
-        sp_n[c] = l_n[0]
-        su_n[c] = l_n[1]
-        ar_n[c] = l_n[2]
-        po_n[c] = l_n[3]
-
-
-# One Python body, two compilations: channel-parallel for long runs of blocks,
-# serial for live calls of one block, where starting threads costs more than
-# the work (peers.md 2: live cost is per-call overhead).
-run_blocks_parallel = numba.njit(cache=True, nogil=True, parallel=True)(_run_blocks)
-run_blocks_serial = numba.njit(cache=True, nogil=True)(_run_blocks)
+    return buf

@@ -62,3 +62,60 @@ def spike_runs_reference(
                         runs.append((start, max(i - shift, start + 1), pk_i))
         out.append(runs)
     return out
+
+
+def lf_ratio_reference(raw: np.ndarray, fs: float, low_hz: float, high_hz: float) -> float:
+    """``lf_ratio`` by ``numpy.fft``: periodogram energy in ``0 < f < low_hz``
+    over energy in ``[low_hz, high_hz]`` of the mean-removed signal."""
+    if raw.size < 4:
+        return float("nan")
+    x = raw - raw.mean()
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    freqs = np.fft.rfftfreq(x.size, 1.0 / fs)
+    lf = spec[(freqs > 0) & (freqs < low_hz)].sum()
+    band = spec[(freqs >= low_hz) & (freqs <= high_hz)].sum()
+    if band <= 0:
+        return float("inf") if lf > 0 else float("nan")
+    return float(lf / band)
+
+
+def sample_features_reference(
+    kind: str, y: np.ndarray, strongest: int, others: list[int], raw_wide: np.ndarray, noise_uv: float,
+    fs: float, t0: float, y_start: int, band: tuple[float, float],
+) -> dict[str, float]:
+    """The sample-level features of ``dsp.features.burst_features`` with numpy
+    (t_peak_s, peak_snr, rms_snr, zc_hz, xcorr, phases, width_s, lf_ratio,
+    step_snr); NaN where one does not apply."""
+    from dsp.features import lobe_count
+
+    f = dict.fromkeys(
+        ("t_peak_s", "peak_snr", "rms_snr", "zc_hz", "xcorr", "phases", "width_s", "lf_ratio", "step_snr"),
+        float("nan"),
+    )
+    nz = max(noise_uv, 1e-12)
+    ys = y[:, strongest].astype(np.float64)
+    if ys.size:
+        a = np.abs(ys)
+        ipk = int(np.argmax(a))
+        peak = float(a[ipk])
+        f["t_peak_s"] = t0 + (y_start + ipk) / fs
+        f["peak_snr"] = peak / nz
+        f["rms_snr"] = float(np.sqrt(np.mean(ys * ys))) / nz
+        signs = np.signbit(ys[ys != 0])
+        f["zc_hz"] = float(np.count_nonzero(signs[1:] != signs[:-1])) / 2.0 / max(ys.size / fs, 1.0 / fs)
+        best = 0.0
+        ss = float(np.sum(ys * ys))
+        for o in others:
+            yo = y[:, o].astype(np.float64)
+            den = np.sqrt(ss * float(np.sum(yo * yo)))
+            if den > 0:
+                best = max(best, abs(float(np.sum(ys * yo))) / den)
+        f["xcorr"] = best
+        if kind == "spike":
+            f["phases"] = float(lobe_count(ys))
+            f["width_s"] = float(np.count_nonzero(a >= 0.5 * peak)) / fs
+    raw_in = raw_wide[np.isfinite(raw_wide)]
+    if raw_in.size >= 2:
+        f["lf_ratio"] = lf_ratio_reference(raw_in, fs, band[0], band[1])
+        f["step_snr"] = float(np.max(np.abs(np.diff(raw_in)))) / nz
+    return f

@@ -11,7 +11,8 @@ class Ring:
 
     def __init__(self, capacity: int, n_cols: int, dtype: type = np.float32) -> None:
         self.capacity = max(int(capacity), 1)
-        self.buf = np.zeros((self.capacity, n_cols), dtype=dtype)
+        # never read before written (get clips to what was written)
+        self.buf = np.empty((self.capacity, n_cols), dtype=dtype)
         self.end = 0  # absolute index one past the last row written
 
     @property
@@ -30,6 +31,26 @@ class Ring:
         if first < n:
             self.buf[: n - first] = rows[first:]
         self.end += n
+
+    def write_groups(self, groups: np.ndarray, n: int) -> None:
+        """Write the first ``n`` rows of column groups ``groups`` (shape
+        (n_groups, >= n, gw); group g holds columns g*gw..), as ``write``
+        would write them side by side."""
+        n_groups, _, gw = groups.shape
+        skip = max(0, n - self.capacity)
+        end = self.end + skip
+        rows = n - skip
+        p = end % self.capacity
+        first = min(rows, self.capacity - p)
+        n_cols = self.buf.shape[1]
+        for g in range(n_groups):
+            c0 = g * gw
+            c1 = min(n_cols, c0 + gw)
+            part = groups[g, skip:n, : c1 - c0]
+            self.buf[p : p + first, c0:c1] = part[:first]
+            if first < rows:
+                self.buf[: rows - first, c0:c1] = part[first:]
+        self.end = end + rows
 
     def get(self, a: int, b: int) -> tuple[np.ndarray, int]:
         a = max(int(a), self.start)

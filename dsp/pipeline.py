@@ -272,8 +272,7 @@ class Pipeline:
             if self._pre_n >= self._n_init or self.zero_phase:
                 self._start()
         elif data.shape[0]:
-            y, _ = sos_filter(data, self._sos, self._fstate)
-            self._run(data, y)
+            self._run(data, data[:0])
         return self._take()
 
     def _take(self) -> list[Burst]:
@@ -332,11 +331,13 @@ class Pipeline:
         if self.zero_phase:
             y = zero_phase_filter(x, self._sos)
         else:
-            y, _ = sos_filter(x, self._sos, self._fstate)
+            # Only the start is filtered here (for the first noise floor);
+            # _run filters the rest segment by segment, fused with detection.
+            y, _ = sos_filter(np.ascontiguousarray(x[: min(x.shape[0], self._n_init)]), self._sos, self._fstate)
         # One mains period (or one block without mains) for the motion guard's level.
         n_box = round(self.fs / self.mains_hz) if self.mains_hz else self.block_n
         self._es = _engine.init_engine_state(
-            self.n_channels, self._w, self._n_env, self._initial_noise(x, y), max(1, n_box)
+            self.n_channels, self._w, self._n_env, self._initial_noise(x[: y.shape[0]], y), max(1, n_box)
         )
         self._started = True
         self._run(x, y)
@@ -347,33 +348,78 @@ class Pipeline:
     def _initial_noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return initial_noise(x, y, self.fs, self.block_n, self.config)
 
-    def _run(self, raw: np.ndarray, y: np.ndarray) -> None:
+    def _run(self, raw: np.ndarray, y_known: np.ndarray) -> None:
+        """Filter and detect ``raw``; ``y_known`` holds the filter output of
+        its first rows when already computed (start-up, zero-phase mode)."""
         if self._tail_raw.shape[0]:
             raw = np.vstack([self._tail_raw, raw])
-            y = np.vstack([self._tail_y, y])
+            y_known = np.vstack([self._tail_y, y_known])
         bn = self.block_n
-        n_blocks = raw.shape[0] // bn
-        start = self._done
-        for b0 in range(0, n_blocks, _SEGMENT_BLOCKS):
-            b1 = min(n_blocks, b0 + _SEGMENT_BLOCKS)
-            self._engine_call(raw[b0 * bn : b1 * bn], y[b0 * bn : b1 * bn], start + b0 * bn)
-        self._tail_raw = raw[n_blocks * bn :].copy()
-        self._tail_y = y[n_blocks * bn :].copy()
+        n = raw.shape[0]
+        n_known = y_known.shape[0]
+        n_ch = self.n_channels
+        threads = numba.get_num_threads()
+        fused = self._parallel and threads > 1 and n_ch > 1
+        gw = -(-n_ch // min(threads, n_ch))  # channels per thread
+        seg = _SEGMENT_BLOCKS * bn
+        # Segments of whole blocks counted from the first row, the last one
+        # with the partial block that becomes the tail.
+        pos = 0
+        while True:
+            end = n if n - pos < seg + bn else pos + seg
+            part = np.ascontiguousarray(raw[pos:end])
+            k = min(max(n_known - pos, 0), end - pos)
+            y = np.empty(part.shape, dtype=np.float32)
+            y[:k] = y_known[pos : pos + k]
+            nb = part.shape[0] // bn
+            start = self._done
+            if fused:
+                out = _engine.alloc_output(nb, bn, n_ch)
+                fs_ = self._fstate
+                groups = _engine.run_fused_parallel(
+                    part, y[:k], gw, self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip,
+                    *self._es_args(out),
+                )
+                for g in range(groups.shape[0]):  # the partial block's rows, for the tail
+                    y[nb * bn :, g * gw : (g + 1) * gw] = groups[g, nb * bn :, : min(gw, n_ch - g * gw)]
+                if nb:
+                    self._after_engine(part[: nb * bn], None, out, groups)
+            else:
+                if k < part.shape[0]:
+                    sos_filter(part[k:], self._sos, self._fstate, out=y[k:])
+                if nb:
+                    self._engine_call(part[: nb * bn], y[: nb * bn], start)
+            if end >= n:
+                self._tail_raw = part[nb * bn :].copy()
+                self._tail_y = y[nb * bn :].copy()
+                return
+            pos = end
 
-    def _engine_call(self, raw: np.ndarray, y: np.ndarray, start: int) -> None:
+    def _es_args(self, out: _engine.EngineOutput) -> tuple[np.ndarray, ...]:
         es = self._es
-        n_blocks = raw.shape[0] // self.block_n
-        out = _engine.alloc_output(n_blocks, self.block_n, self.n_channels)
-        parallel = self._parallel and raw.size >= 16384 and numba.get_num_threads() > 1
-        kernel = _engine.run_blocks_parallel if parallel else _engine.run_blocks_serial
-        kernel(
-            np.ascontiguousarray(raw), np.ascontiguousarray(y), start, self.block_n, self._fp, self._ip,
+        return (
             es.noise, es.e_ring, es.e_pos, es.e_sum, es.sp, es.sp_peak, es.env_ring, es.env_pos, es.su, es.art,
             es.raw, es.box, es.box_pos, es.ints, es.counts,
             out.blk_ms, out.blk_max, out.blk_noise, out.sp_rec, out.sp_val, out.sp_n, out.su_rec, out.su_n,
             out.ar_rec, out.ar_n, out.po_rec, out.po_val, out.po_n,
         )
-        self._y_ring.write(y)
+
+    def _engine_call(self, raw: np.ndarray, y: np.ndarray, start: int) -> None:
+        n_blocks = raw.shape[0] // self.block_n
+        out = _engine.alloc_output(n_blocks, self.block_n, self.n_channels)
+        _engine.run_blocks_serial(
+            np.ascontiguousarray(raw), np.ascontiguousarray(y), start, self.block_n, self._fp, self._ip,
+            *self._es_args(out),
+        )
+        self._after_engine(raw, y, out)
+
+    def _after_engine(
+        self, raw: np.ndarray, y: np.ndarray | None, out: _engine.EngineOutput, groups: np.ndarray | None = None
+    ) -> None:
+        if groups is None:
+            self._y_ring.write(y)
+        else:
+            self._y_ring.write_groups(groups, raw.shape[0])
         self._raw_ring.write(raw)
         self._ms_hist.write(out.blk_ms)
         self._noise_hist.write(out.blk_noise)
