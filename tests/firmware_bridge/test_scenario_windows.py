@@ -200,3 +200,16 @@ def test_cramp_mix_ships_and_spreads_cramp_lengths():
     # Lengths differ from cramp to cramp and from seed to seed (no two alike).
     assert min(b - a for a, b in combinations(sorted(lengths), 2)) > 1e-3
     assert max(lengths) / min(lengths) > 3.0
+
+
+def test_cramp_mix_slots_keep_20_s_of_rest_whatever_the_draw():
+    cfg = load_scenario("cramp_mix")
+    duration = float(cfg["scenario"]["duration_s"])
+    spans = [cramp_span(item, duration) for item in cfg["cramp"]]
+    for item in cfg["voluntary"]:  # latest end: latest start + every rep at its longest
+        lo, hi = item["start_s"]
+        longest = sum(max(item[k]) if isinstance(item[k], list) else item[k] for k in ("rise_s", "plateau_s", "fall_s"))
+        spans.append((lo, hi + (int(item["reps"]) - 1) * float(item["period_s"]) + longest))
+    spans.sort()
+    assert all(b[0] - a[1] >= 20.0 for a, b in zip(spans, spans[1:], strict=False)), spans
+    assert spans[-1][1] <= duration
