@@ -58,6 +58,12 @@ def _n_above(ring, filled, level):  # pragma: no cover - compiled
     return n
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _put_row(dst, c, src):  # pragma: no cover - compiled
+    for k in range(src.shape[0]):
+        dst[c, k] = src[k]
+
+
 @numba.njit(cache=True, nogil=True)
 def _channel(
     c, raw, y, yc, start, block_n, fp, ip,
@@ -386,24 +392,29 @@ def _channel(
         if quiet:
             nz = nz * up if ms > nz * nz else nz * down
             l_noise[0] = max(nz, fp[F_NOISE_MIN])
+    # Written back element by element: an array assignment compiles numpy's
+    # broadcast checks and their error messages (seconds of first-run compile).
     noise[c] = l_noise[0]
-    e_ring[c] = l_e_ring
+    _put_row(e_ring, c, l_e_ring)
     e_pos[c] = l_e_pos[0]
     e_sum[c] = l_e_sum[0]
-    sp[c] = l_sp
+    _put_row(sp, c, l_sp)
     sp_peak[c] = l_sp_peak[0]
-    env_ring[c] = l_env_ring
-    env_pos[c] = l_env_pos
-    su[c] = l_su
-    art[c] = l_art
-    rawst[c] = l_raw
-    box[c] = l_box
-    box_pos[c] = l_box_pos
-    ints[c] = l_ints
-    counts[c] = l_counts
-    blk_ms[:, c] = l_ms
-    blk_max[:, c] = l_max
-    blk_noise[:, c] = l_nz
+    _put_row(env_ring, c, l_env_ring)
+    _put_row(env_pos, c, l_env_pos)
+    _put_row(su, c, l_su)
+    for k in range(l_art.shape[0]):
+        for q in range(l_art.shape[1]):
+            art[c, k, q] = l_art[k, q]
+    _put_row(rawst, c, l_raw)
+    _put_row(box, c, l_box)
+    _put_row(box_pos, c, l_box_pos)
+    _put_row(ints, c, l_ints)
+    _put_row(counts, c, l_counts)
+    for b in range(n_blocks):
+        blk_ms[b, c] = l_ms[b]
+        blk_max[b, c] = l_max[b]
+        blk_noise[b, c] = l_nz[b]
     sp_n[c] = l_n[0]
     su_n[c] = l_n[1]
     ar_n[c] = l_n[2]
@@ -441,40 +452,36 @@ def run_blocks_parallel(
         )
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def run_fused_parallel(
-    raw, y_known, gw, sos, zi, zi_unit, pending, start, block_n, fp, ip,
+@numba.njit(cache=True, nogil=True)
+def run_group(
+    raw, y_known, c0, c1, buf, sos, zi, zi_unit, pending, start, block_n, fp, ip,
     noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
     blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
 ):  # pragma: no cover - compiled
-    # Filter and block kernel in one parallel region: each thread takes a
-    # group of ``gw`` channels, filters them into its own buffer (the first
-    # ``len(y_known)`` rows are already filtered) and runs the block kernel
-    # on them while the buffer is in its cache. Returns the buffers, shape
-    # (n_groups, n, gw): the caller copies them into the sample ring, which
-    # is the interleave. One region per call: on a busy machine each region
-    # can wait a scheduler slice for its second thread.
-    n, n_ch = raw.shape
+    # Filter and block kernel for channels c0..c1, one thread's share of a
+    # segment (``dsp.pipeline`` runs the groups on threads; the GIL is
+    # released). The filter output goes to the thread's own buffer ``buf``
+    # (n, >= c1 - c0), the first ``len(y_known)`` rows copied from
+    # ``y_known`` (already filtered), and the block kernel reads it while it
+    # is still in this core's cache. Nothing here writes a cache line another
+    # group writes while both run, except the small per-channel state rows.
     n_done = y_known.shape[0]
-    n_groups = (n_ch + gw - 1) // gw
-    buf = np.empty((n_groups, n, gw), dtype=np.float32)
-    for g in numba.prange(n_groups):
-        c0 = g * gw
-        c1 = min(n_ch, c0 + gw)
-        yg = buf[g]
-        for i in range(n_done):
-            for j in range(c1 - c0):
-                yg[i, j] = y_known[i, c0 + j]
-        zg = np.ascontiguousarray(zi[:, :, c0:c1])
-        pg = pending[c0:c1].copy()
-        _sos_rows(raw, n_done, n, sos, zg, zi_unit, pg, yg, n_done, c0, c1, c0)
-        zi[:, :, c0:c1] = zg
-        pending[c0:c1] = pg
-        for c in range(c0, c1):
-            _channel(
-                c, raw, yg, c - c0, start, block_n, fp, ip,
-                noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints,
-                counts, blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val,
-                po_n,
-            )
-    return buf
+    for i in range(n_done):
+        for j in range(c1 - c0):
+            buf[i, j] = y_known[i, c0 + j]
+    # private copies of the group's filter state, written back at the end
+    zg = np.ascontiguousarray(zi[:, :, c0:c1])
+    pg = pending[c0:c1].copy()
+    _sos_rows(raw, n_done, raw.shape[0], sos, zg, zi_unit, pg, buf, n_done, c0, c1, c0)
+    for j in range(c1 - c0):
+        for s in range(zi.shape[0]):
+            zi[s, 0, c0 + j] = zg[s, 0, j]
+            zi[s, 1, c0 + j] = zg[s, 1, j]
+        pending[c0 + j] = pg[j]
+    for c in range(c0, c1):
+        _channel(
+            c, raw, buf, c - c0, start, block_n, fp, ip,
+            noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints,
+            counts, blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val,
+            po_n,
+        )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dsp._engine import ART_NAMES
+from dsp._engine import ART_NAMES, EngineState
 from dsp._types import Burst
 from dsp.features import burst_features
 
@@ -57,6 +57,7 @@ class Grouper:
         self.pop_seen: deque = deque(maxlen=256)
         self.spike_times = [deque() for _ in pipe.channels]
         self.limit = _BIG
+        self._es: EngineState | None = None  # kernel state finalize was given
 
     # ---------------------------------------------------------- collecting
     def collect(self, out) -> None:
@@ -117,11 +118,15 @@ class Grouper:
         self.limit = n_total
 
     # ---------------------------------------------------------- releasing
-    def finalize(self, now: int | None) -> list[Burst]:
+    def finalize(self, now: int | None, es: EngineState | None = None) -> list[Burst]:
+        """Bursts complete at sample ``now`` (None: end of stream); ``es`` is
+        the kernel state as of ``now`` (default: the pipeline's current one;
+        a copy when the kernel already runs on the next segment)."""
         if not (self.spikes or self.released or self.seg_pending or self.arts or self.pops):
             return []
         now = _BIG if now is None else now
-        es = self.p._es
+        es = self.p._es if es is None else es
+        self._es = es
         out: list[Burst] = []
         self._release_spikes(now, es)
         out += self._spike_groups(now, es)
@@ -302,7 +307,7 @@ class Grouper:
         y, y0 = p._y_ring.get(onset, max(offset, onset + 1))
         b_on = onset // p.block_n
         nh, _ = p._noise_hist.get(b_on, b_on + 1)
-        noise = nh[0] if nh.shape[0] else p._es.noise
+        noise = nh[0] if nh.shape[0] else self._es.noise
         score = {}
         for c in chans:
             col = np.abs(y[:, c]) if y.shape[0] else np.zeros(1)

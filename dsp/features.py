@@ -228,9 +228,11 @@ def _lf_bins(raw, fs, low_hz, high_hz):  # pragma: no cover - compiled
     onesided = (n * total + dc * dc + nyq * nyq) / 2.0
     lf = 0.0
     out = dc * dc
+    n_band = 0
     for k in range(1, half + 1):
         f = k * val
         if low_hz <= f <= high_hz:
+            n_band += 1
             continue
         re = 0.0
         im = 0.0
@@ -245,6 +247,8 @@ def _lf_bins(raw, fs, low_hz, high_hz):  # pragma: no cover - compiled
         out += p
         if f < low_hz:
             lf += p
+    if n_band == 0:
+        return lf, 0.0  # no bin in the band (very short window): as the FFT sums give
     return lf, max(onesided - out, 0.0)
 
 
