@@ -408,15 +408,26 @@ class Pipeline:
     def _run(self, raw: np.ndarray, y_known: np.ndarray) -> None:
         """Filter and detect ``raw``; ``y_known`` holds the filter output of
         its first rows when already computed (start-up, zero-phase mode)."""
+        n_ch = self.n_channels
+        threads = numba.get_num_threads() if self._parallel else 1
+        if not (threads > 1 and n_ch > 1):
+            # one thread (live chunks): filter, then detect
+            k = y_known.shape[0]
+            if k == 0:
+                y_known, _ = sos_filter(raw, self._sos, self._fstate)
+            elif k < raw.shape[0]:
+                y = np.empty(raw.shape, dtype=np.float32)
+                y[:k] = y_known
+                sos_filter(raw[k:], self._sos, self._fstate, out=y[k:])
+                y_known = y
+            self._run_serial(raw, y_known)
+            return
         if self._tail_raw.shape[0]:
             raw = np.vstack([self._tail_raw, raw])
             y_known = np.vstack([self._tail_y, y_known])
         bn = self.block_n
         n = raw.shape[0]
         n_known = y_known.shape[0]
-        n_ch = self.n_channels
-        threads = numba.get_num_threads()
-        fused = self._parallel and threads > 1 and n_ch > 1
         # Channels per thread, at most the filter's skew width (a group of <= 4
         # channels filters faster per channel than 8 side by side).
         gw = min(-(-n_ch // min(threads, n_ch)), _SKEW_CHANNELS)
@@ -436,32 +447,26 @@ class Pipeline:
             y[:k] = y_known[pos : pos + k]
             nb = part.shape[0] // bn
             start = done0 + pos
-            if fused:
-                out = _engine.alloc_output(nb, bn, n_ch)
-                fs_ = self._fstate
-                groups = np.empty((-(-n_ch // gw), part.shape[0], gw), dtype=np.float32)
-                args = (self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip, *self._es_args(out))
-                known = y[:k]
-                job = _Claimed(
-                    [partial(_engine.run_group, part, known, c0, min(n_ch, c0 + gw), groups[g], *args)
-                     for g, c0 in enumerate(range(0, n_ch, gw))],
-                    threads,
-                )
-                if prev is not None:
-                    self._after_engine(*prev)
-                job.join()
-                for g in range(groups.shape[0]):  # the partial block's rows, for the tail
-                    y[nb * bn :, g * gw : (g + 1) * gw] = groups[g, nb * bn :, : min(gw, n_ch - g * gw)]
-                # what the grouper may read of the kernel state, as of this segment's end
-                es = self._es
-                snap = replace(es, sp=es.sp.copy(), sp_peak=es.sp_peak.copy(), su=es.su.copy(), art=es.art.copy(),
-                               noise=es.noise.copy())
-                prev = (part[: nb * bn], None, out, groups, snap) if nb else None
-            else:
-                if k < part.shape[0]:
-                    sos_filter(part[k:], self._sos, self._fstate, out=y[k:])
-                if nb:
-                    self._engine_call(part[: nb * bn], y[: nb * bn], start)
+            out = _engine.alloc_output(nb, bn, n_ch)
+            fs_ = self._fstate
+            groups = np.empty((-(-n_ch // gw), part.shape[0], gw), dtype=np.float32)
+            args = (self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip, *self._es_args(out))
+            known = y[:k]
+            job = _Claimed(
+                [partial(_engine.run_group, part, known, c0, min(n_ch, c0 + gw), groups[g], *args)
+                 for g, c0 in enumerate(range(0, n_ch, gw))],
+                threads,
+            )
+            if prev is not None:
+                self._after_engine(*prev)
+            job.join()
+            for g in range(groups.shape[0]):  # the partial block's rows, for the tail
+                y[nb * bn :, g * gw : (g + 1) * gw] = groups[g, nb * bn :, : min(gw, n_ch - g * gw)]
+            # what the grouper may read of the kernel state, as of this segment's end
+            es = self._es
+            snap = replace(es, sp=es.sp.copy(), sp_peak=es.sp_peak.copy(), su=es.su.copy(), art=es.art.copy(),
+                           noise=es.noise.copy())
+            prev = (part[: nb * bn], None, out, groups, snap) if nb else None
             if end >= n:
                 if prev is not None:
                     self._after_engine(*prev)
@@ -469,6 +474,19 @@ class Pipeline:
                 self._tail_y = y[nb * bn :].copy()
                 return
             pos = end
+
+    def _run_serial(self, raw: np.ndarray, y: np.ndarray) -> None:
+        if self._tail_raw.shape[0]:
+            raw = np.vstack([self._tail_raw, raw])
+            y = np.vstack([self._tail_y, y])
+        bn = self.block_n
+        n_blocks = raw.shape[0] // bn
+        start = self._done
+        for b0 in range(0, n_blocks, _SEGMENT_BLOCKS):
+            b1 = min(n_blocks, b0 + _SEGMENT_BLOCKS)
+            self._engine_call(raw[b0 * bn : b1 * bn], y[b0 * bn : b1 * bn], start + b0 * bn)
+        self._tail_raw = raw[n_blocks * bn :].copy()
+        self._tail_y = y[n_blocks * bn :].copy()
 
     def _es_args(self, out: _engine.EngineOutput) -> tuple[np.ndarray, ...]:
         es = self._es
