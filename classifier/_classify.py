@@ -216,7 +216,8 @@ class Classifier:
                 # A brief burst at the edge of missing or stuck samples.
                 self.n_absorbed += 1
                 return None
-            d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr)
+            d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr,
+                                 n_channels=len(self.channels))
         features = dict(burst.features)
         features.setdefault("t_peak_s", t_peak(burst))
         offset = burst.offset_s

@@ -79,6 +79,16 @@ ABRUPT_STOP_S = 1.0
 #: (0.5-30 s) while cramps typically last 10 s-10 min (science.md 1.7): a
 #: shorter "cramp" is reported as ambiguous at most.
 SHORT_CRAMP_S = 10.0
+#: With this many channels or more, how far a contraction spreads is a vote:
+#: on at most CONFINED_FRACTION of them it looks confined (cramp), on at least
+#: SPREAD_FRACTION like a movement of the limb. Fewer channels say little (on
+#: a 4-channel board one muscle's cramp often reaches 3 of them). On tuning
+#: seeds (cramp_mix, gym_set, exercise_cramp; 8 channels) short cramps had a
+#: median of 3 channels (90th percentile 4), short voluntary sets 6 (10th: 4).
+SPREAD_MIN_CHANNELS = 6
+CONFINED_FRACTION = 0.5
+SPREAD_FRACTION = 0.75
+CONFINED_VOTE = 1.2
 #: A "sustained" burst up to CLUSTER_MAX_S long whose envelope varies this
 #: much (CV of 100 ms blocks) is a few twitches close together, not a
 #: contraction: on tuning seeds such 0.3-0.75 s bursts at rest held 2-5 truth
@@ -310,7 +320,7 @@ def discharge_like(burst: Burst) -> bool:
     return burst.duration_s <= CLUSTER_MAX_S and math.isfinite(cv) and cv >= CLUSTER_CV
 
 
-def cramp_votes(burst: Burst, *, motion_overlap: bool = False) -> list[tuple[float, str]]:
+def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int = 0) -> list[tuple[float, str]]:
     """Log-odds votes for cramp (positive) against voluntary (negative).
 
     Each vote is ``(weight, reason)``; the weights are hand-set from the
@@ -353,11 +363,19 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False) -> list[tuple[flo
     lf = feature(burst, "lf_ratio")
     if motion_overlap or (math.isfinite(lf) and lf >= 0.4):
         votes.append((-0.8, "with movement"))
+    k = len(burst.channels)
+    if n_channels >= SPREAD_MIN_CHANNELS:
+        # A cramp may hold only part of one muscle; a movement recruits the
+        # muscle group and its antagonists (§1.7 "Channels").
+        if k <= CONFINED_FRACTION * n_channels:
+            votes.append((CONFINED_VOTE, f"confined to {k} of {n_channels} channels"))
+        elif k >= SPREAD_FRACTION * n_channels:
+            votes.append((-CONFINED_VOTE, f"on {k} of {n_channels} channels at once, like a movement"))
     return votes
 
 
 def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: int = 0,
-                     rr_s: float = math.nan) -> Decision:
+                     rr_s: float = math.nan, n_channels: int = 0) -> Decision:
     """Cramp, voluntary contraction, or not a contraction at all, for a sustained burst.
 
     Short low-frequency bursts are ECG beats or motion (§1.6); very spiky
@@ -399,7 +417,7 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
                         f"{snr_txt} (too close together to count one by one)", "cluster")
     if math.isfinite(cv) and cv >= SPIKY_CV and dur <= SPIKY_CLUSTER_MAX_S:
         return Decision("artifact", 0.6, f"repeated slow deflections for {_fmt_s(dur)} on {where}", "motion")
-    votes = cramp_votes(burst, motion_overlap=motion_overlap)
+    votes = cramp_votes(burst, motion_overlap=motion_overlap, n_channels=n_channels)
     score = sum(w for w, _ in votes)
     p_cramp = _sigmoid(score)
     cramp = score > 0.0
@@ -415,7 +433,12 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
         text += "; against: " + ", ".join(against)
     conf = p_cramp if cramp else 1.0 - p_cramp
     fall = feature(burst, "fall_s")
-    if abs(score) < 1.0 or (cramp and ((math.isfinite(fall) and fall < ABRUPT_STOP_S) or dur < SHORT_CRAMP_S)):
+    # Where the cramp call rests on the spread vote alone, it stays ambiguous:
+    # a steady clench of a few fingers is confined too.
+    confined_only = cramp and score - sum(w for w, r in votes if r.startswith("confined")) <= 0.0
+    if abs(score) < 1.0 or confined_only or (
+        cramp and ((math.isfinite(fall) and fall < ABRUPT_STOP_S) or dur < SHORT_CRAMP_S)
+    ):
         text += " (ambiguous)"
         conf = min(conf, 0.6)
     return Decision("cramp" if cramp else "voluntary", round(conf, 3), text)

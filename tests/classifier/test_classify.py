@@ -247,6 +247,22 @@ def test_quick_regular_contraction_with_motion_is_voluntary():
     assert "with movement" in vol.evidence
 
 
+def test_how_far_a_contraction_spreads_votes_on_a_wide_montage():
+    ch8 = tuple(f"leg_{i}" for i in range(8))
+    feats = dict(rise_s=0.5, fall_s=1.5, wobble=0.3, env_cv=0.35, lf_ratio=0.04)
+    confined = Burst(ch8[:2], 10.0, 16.0, 200.0, "sustained", features=feats)
+    spread = Burst(ch8[:7], 10.0, 16.0, 200.0, "sustained", features=feats)
+    (c,) = classify([confined], fs=1000.0, channels=ch8)
+    (v,) = classify([spread], fs=1000.0, channels=ch8)
+    assert c.trial_type == "cramp" and "confined to 2 of 8 channels" in c.evidence
+    assert c.confidence <= 0.6 and "ambiguous" in c.evidence  # a few fingers' clench is confined too
+    assert v.trial_type == "voluntary" and "on 7 of 8 channels" in v.evidence
+    # On a 4-channel board the spread says nothing.
+    (four,) = classify([Burst(ch8[:2], 10.0, 16.0, 200.0, "sustained", features=feats)], fs=1000.0,
+                       channels=ch8[:4])
+    assert four.trial_type == "voluntary" and "channels" not in four.evidence.split(", looks")[1]
+
+
 def test_held_contraction_is_never_a_confident_cramp():
     # A 25 s clench held steadily and released in 1.5 s: ambiguous at worst.
     (ev,) = run([sustained(5.0, 30.0, rise_s=0.6, fall_s=1.5, wobble=0.15, env_cv=0.3)])
