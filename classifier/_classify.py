@@ -31,6 +31,7 @@ from classifier._context import (
     motion_overlap,
     near_gap,
     same_site,
+    steep_edge,
 )
 
 #: Sustained bursts shorter than this next to a data gap are its edge effects.
@@ -181,7 +182,7 @@ class Classifier:
         ctx = self._context(burst, since)
         beats, rr = ecg_train(burst, ctx) if beat_like(burst) else (0, math.nan)
         if burst.kind == "artifact":
-            if beats < 3 and discharge_edge(burst, ctx) is not None:
+            if beats < 3 and (discharge_edge(burst, ctx) is not None or steep_edge(burst)):
                 self.n_absorbed += 1
                 return None
             d = decide_guard(burst)

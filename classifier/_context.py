@@ -290,6 +290,18 @@ def larger_twin(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     return None
 
 
+def steep_edge(burst: Burst) -> bool:
+    """True for a brief motion flag with no < 20 Hz energy: the steep edge of a
+    motor unit's discharge (inside a contraction, where no spike of its own is
+    reported), not movement. Same test as ``motion_overlap`` leaves out."""
+    return (
+        burst.kind == "artifact"
+        and burst.artifact == "motion"
+        and burst.duration_s <= EDGE_MAX_S
+        and burst.features.get("lf_ratio", math.nan) < EDGE_MAX_LF
+    )
+
+
 def discharge_edge(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     """For a brief motion flag: the twitch whose steep edge tripped it, or None.
 

@@ -340,6 +340,14 @@ def test_a_muap_edge_flag_inside_a_contraction_is_not_movement():
     assert "with movement" in with_slow.evidence
 
 
+def test_a_brief_motion_flag_without_slow_energy_gets_no_event():
+    # Inside a contraction dsp's motion guard trips on single units' edges;
+    # the user must not read "slow baseline movement for 24 ms" there.
+    edge = Burst(("calf_1",), 50.0, 50.024, 10.0, "artifact", artifact="motion", features={"lf_ratio": 0.05})
+    slow = Burst(("calf_1",), 60.0, 60.024, 10.0, "artifact", artifact="motion", features={"lf_ratio": 5.0})
+    assert [e.onset_s for e in run([edge, slow])] == [60.0]
+
+
 def test_brief_motion_flag_on_the_edge_of_a_big_twitch_is_dropped():
     edge = Burst(("calf_1",), 8.0, 8.024, 60.0, "artifact", artifact="motion", features={"t_peak_s": 8.01})
     twitch = spike(8.02, ch=("calf_1", "calf_2"), peak=300.0, peak_snr=80.0)
