@@ -113,6 +113,11 @@ def _channel(
         nz = l_noise[0]
         thr_on = (fp[F_SPIKE_ON] * nz) ** 2
         thr_off = (fp[F_SPIKE_OFF] * nz) ** 2
+        # esum far below thr_on * w (or above thr_off * w) decides without the
+        # division; near them the exact e = esum / w does, as always. The
+        # 1e-9 margin dwarfs the rounding of these products (~1e-16).
+        on_lo = thr_on * w * (1.0 - 1e-9)
+        off_hi = thr_off * w * (1.0 + 1e-9)
         sumsq = 0.0
         bmax = 0.0
         nan_cnt = 0
@@ -158,7 +163,6 @@ def _channel(
             esum += ysq - l_e_ring[ep]
             l_e_ring[ep] = ysq
             ep = ep + 1 if ep + 1 < w else 0
-            e = esum / w
             if not np.isfinite(xr):
                 nan_cnt += 1
                 if first_nan < 0:
@@ -211,7 +215,7 @@ def _channel(
                     clip_cnt += 1
                 last_clip = ai + 1
             if s_act == 0:
-                if e > thr_on:
+                if esum > on_lo and esum / w > thr_on:
                     s_act = 1
                     s_on = ai
                     s_pki = ai
@@ -221,7 +225,7 @@ def _channel(
                 if ay > s_pk:
                     s_pk = ay
                     s_pki = ai
-                if e < thr_off:
+                if esum < off_hi and esum / w < thr_off:
                     s_act = 0
                     if s_pk >= peak_min:  # else: energy without a MUAP-sized peak, noise
                         sp_rec[c, spn, 0] = max(s_on - shift, 0)

@@ -36,21 +36,29 @@ class Ring:
         """Write the first ``n`` rows of column groups ``groups`` (shape
         (n_groups, >= n, gw); group g holds columns g*gw..), as ``write``
         would write them side by side."""
-        n_groups, _, gw = groups.shape
         skip = max(0, n - self.capacity)
-        end = self.end + skip
         rows = n - skip
-        p = end % self.capacity
+        p = (self.end + skip) % self.capacity
         first = min(rows, self.capacity - p)
         n_cols = self.buf.shape[1]
-        for g in range(n_groups):
-            c0 = g * gw
-            c1 = min(n_cols, c0 + gw)
-            part = groups[g, skip:n, : c1 - c0]
-            self.buf[p : p + first, c0:c1] = part[:first]
-            if first < rows:
-                self.buf[: rows - first, c0:c1] = part[first:]
-        self.end = end + rows
+        gw = groups.shape[2]
+        if n_cols % gw == 0:
+            # a gw-column row slice as one opaque item: numpy copies those ~50x
+            # faster than 4-float slices (0.03 vs 1.5 ms per 25 s of 8 channels)
+            item = np.dtype((np.void, gw * self.buf.itemsize))
+            dst = self.buf.view(item)
+            for g in range(groups.shape[0]):
+                src = np.ascontiguousarray(groups[g]).view(item)[skip:n, 0]
+                dst[p : p + first, g] = src[:first]
+                dst[: rows - first, g] = src[first:]
+        else:
+            for g in range(groups.shape[0]):
+                c0 = g * gw
+                c1 = min(n_cols, c0 + gw)
+                src = groups[g, skip:n, : c1 - c0]
+                self.buf[p : p + first, c0:c1] = src[:first]
+                self.buf[: rows - first, c0:c1] = src[first:]
+        self.end += n
 
     def get(self, a: int, b: int) -> tuple[np.ndarray, int]:
         a = max(int(a), self.start)

@@ -77,6 +77,9 @@ _DEFAULT_CONFIG = DetectorConfig()
 #: Channels per thread in a threaded segment (``dsp.filters._MW``).
 _SKEW_CHANNELS = 4
 
+#: How long a threaded segment waits for a helper to start, s.
+_HELPER_START_WAIT_S = 0.001
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -84,7 +87,7 @@ _pool_lock = threading.Lock()
 class _Claimed:
     """Run ``tasks`` on helper threads and on the calling thread.
 
-    ``start`` hands the tasks to up to ``n_threads`` helper threads; the
+    The constructor hands the tasks to ``n_threads - 1`` helper threads; the
     caller may do other work, then ``join`` runs what no helper has claimed
     yet and waits only for tasks a helper has started. A helper the OS has
     not scheduled yet (the other core busy) delays nothing. (numba's
@@ -104,8 +107,18 @@ class _Claimed:
         self._claim = threading.Lock()
         self._done = [threading.Event() for _ in tasks]
         self._errors: list[BaseException] = []
-        for _ in range(min(n_threads, len(tasks))):
+        self._started = threading.Event()
+        # n_threads in all: this thread is one of them (it joins in ``join``)
+        helpers = min(n_threads - 1, len(tasks))
+        for _ in range(helpers):
             pool.submit(self._work)
+        if helpers:
+            # Let a helper get into its kernel (which releases the GIL) before
+            # this thread goes on with Python: a helper that takes the GIL
+            # later, while this thread is in a numpy call, can hold it for a
+            # scheduler slice if the OS preempts it. Not scheduled by then:
+            # this thread does the work in ``join``.
+            self._started.wait(_HELPER_START_WAIT_S)
 
     def _work(self) -> None:
         while True:
@@ -113,6 +126,7 @@ class _Claimed:
                 k = next(self._order, None)
             if k is None:
                 return
+            self._started.set()
             try:
                 self._tasks[k]()
             except BaseException as err:  # noqa: BLE001 - re-raised by join
