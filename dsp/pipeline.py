@@ -74,9 +74,6 @@ _SEGMENT_BLOCKS = 1024
 
 _DEFAULT_CONFIG = DetectorConfig()
 
-#: Channels per thread in a threaded segment (``dsp.filters._MW``).
-_SKEW_CHANNELS = 4
-
 #: How long a threaded segment waits for a helper to start, s.
 _HELPER_START_WAIT_S = 0.001
 
@@ -442,9 +439,11 @@ class Pipeline:
         bn = self.block_n
         n = raw.shape[0]
         n_known = y_known.shape[0]
-        # Channels per thread, at most the filter's skew width (a group of <= 4
-        # channels filters faster per channel than 8 side by side).
-        gw = min(-(-n_ch // min(threads, n_ch)), _SKEW_CHANNELS)
+        # One channel group per thread, even sizes: a smaller share for this
+        # thread (which also groups the previous segment's bursts) measured
+        # slower, as groups of <= 4 channels take the skewed filter.
+        cuts = [round(i * n_ch / threads) for i in range(threads + 1)]
+        spans = [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
         seg = _SEGMENT_BLOCKS * bn
         done0 = self._done
         # Segments of whole blocks counted from the first row, the last one
@@ -463,24 +462,23 @@ class Pipeline:
             start = done0 + pos
             out = _engine.alloc_output(nb, bn, n_ch)
             fs_ = self._fstate
-            groups = np.empty((-(-n_ch // gw), part.shape[0], gw), dtype=np.float32)
+            groups = [np.empty((part.shape[0], b - a), dtype=np.float32) for a, b in spans]
             args = (self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip, *self._es_args(out))
             known = y[:k]
             job = _Claimed(
-                [partial(_engine.run_group, part, known, c0, min(n_ch, c0 + gw), groups[g], *args)
-                 for g, c0 in enumerate(range(0, n_ch, gw))],
+                [partial(_engine.run_group, part, known, a, b, groups[g], *args) for g, (a, b) in enumerate(spans)],
                 threads,
             )
             if prev is not None:
                 self._after_engine(*prev)
             job.join()
-            for g in range(groups.shape[0]):  # the partial block's rows, for the tail
-                y[nb * bn :, g * gw : (g + 1) * gw] = groups[g, nb * bn :, : min(gw, n_ch - g * gw)]
+            for (a, b), buf in zip(spans, groups):  # the partial block's rows, for the tail
+                y[nb * bn :, a:b] = buf[nb * bn :]
             # what the grouper may read of the kernel state, as of this segment's end
             es = self._es
             snap = replace(es, sp=es.sp.copy(), sp_peak=es.sp_peak.copy(), su=es.su.copy(), art=es.art.copy(),
                            noise=es.noise.copy())
-            prev = (part[: nb * bn], None, out, groups, snap) if nb else None
+            prev = (part[: nb * bn], None, out, (spans, groups), snap) if nb else None
             if end >= n:
                 if prev is not None:
                     self._after_engine(*prev)
@@ -521,13 +519,13 @@ class Pipeline:
         self._after_engine(raw, y, out)
 
     def _after_engine(
-        self, raw: np.ndarray, y: np.ndarray | None, out: _engine.EngineOutput, groups: np.ndarray | None = None,
+        self, raw: np.ndarray, y: np.ndarray | None, out: _engine.EngineOutput, groups: tuple | None = None,
         es: _engine.EngineState | None = None,
     ) -> None:
         if groups is None:
             self._y_ring.write(y)
         else:
-            self._y_ring.write_groups(groups, raw.shape[0])
+            self._y_ring.write_columns(*groups, raw.shape[0])
         self._raw_ring.write(raw)
         self._ms_hist.write(out.blk_ms)
         self._noise_hist.write(out.blk_noise)
