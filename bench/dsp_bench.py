@@ -8,13 +8,20 @@ one warm-up; ratios are within this run, so a busy machine moves all rows.
 
 Rows: ``np.copy``; ``scipy.signal.sosfilt`` with our band-pass SOS (8 ch);
 our full chain (band-pass + mains comb when present + envelopes + noise floor
-+ detection + guards + grouping + features) on one thread and on all cores;
++ detection + guards + grouping + features) on one thread and on all cores
+(``numba.set_num_threads``: with n > 1 the pipeline cuts a big input into
+25.6 s segments and filters + detects each channel group on its own thread,
+this thread included, while it groups the previous segment's bursts);
 NeuroKit2 ``emg_process`` and BioSPPy ``emg.emg`` on one channel (per-sample
 ratios; rows skipped with a note when the package is missing, install with
 ``pip install neurokit2 biosppy``); live chunks of 10 samples x 8 channels.
 
 Targets: full chain 1 thread >= 0.5x scipy band-pass; all cores >= 1.0x;
 >= 500x NeuroKit2 and >= 50x BioSPPy per sample; live <= 20 µs median/chunk.
+
+The all-cores row needs the cores: the output starts with the time and the
+load average (other processes' threads take a core from ours; on a shared
+2-core machine at load ~1 the all-cores row measures the sharing).
 
 Usage::
 
@@ -24,6 +31,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import statistics
 import time
 import warnings
@@ -103,6 +112,7 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true", help="skip NeuroKit2 and BioSPPy")
     args = ap.parse_args()
 
+    load0 = os.getloadavg()
     x = make_signal(args.minutes)
     n = x.shape[0]
     total = x.size
@@ -143,6 +153,10 @@ def main() -> None:
             notes.append(f"BioSPPy row skipped: {err} (pip install biosppy)")
     live_us = live_chunks(x)
 
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load1 = os.getloadavg()
+    print(f"{now}; {os.cpu_count()} cores; load average (1/5/15 min) before {load0[0]:.2f}/{load0[1]:.2f}/"
+          f"{load0[2]:.2f}, after {load1[0]:.2f}/{load1[1]:.2f}/{load1[2]:.2f}")
     print(f"signal: {N_CH} ch x {args.minutes:g} min @ {FS:g} Hz; {n_bursts} bursts found; median of {args.repeats}")
     print(f"{'row':44s} {'median s':>10s} {'Msamples/s':>11s} {'x copy':>8s}")
     per_copy = t_copy / total

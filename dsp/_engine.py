@@ -1,10 +1,13 @@
 """The fused per-block kernel: noise floor, spike and sustained detection, guards.
 
-One numba call processes a run of complete blocks of already-filtered data.
-Channels run in parallel (``prange``); within a channel, blocks and samples run
-in order, so the result does not depend on how many blocks one call gets: the
-``Pipeline`` may call it once per block (live) or once per 2 s (offline) and
-the events are identical.
+One numba call processes a run of complete blocks of already-filtered data
+(``run_blocks_serial``; ``run_blocks_parallel`` runs the channels in a
+``prange``), or filters a group of channels and then detects on them
+(``run_group``: one thread's share of a long offline input, see
+``dsp.pipeline``). Within a channel, blocks and samples run in order, so the
+result does not depend on how many blocks one call gets or which thread takes
+a channel: the ``Pipeline`` may call it once per block (live) or once per
+25.6 s (offline) and the events are identical.
 
 Per channel and per block (``block_n`` samples, aligned to absolute sample
 indices):
