@@ -78,14 +78,18 @@ class EngineOutput:
     po_n: np.ndarray
 
 
-def alloc_output(n_blocks: int, block_n: int, n_channels: int) -> EngineOutput:
+def alloc_output(n_blocks: int, block_n: int, n_channels: int, by_channel: bool = False) -> EngineOutput:
+    """Output buffers for ``n_blocks`` blocks; ``by_channel`` lays the
+    per-block arrays out channel by channel (Fortran order), so threads that
+    take different channels never write the same cache line."""
     n = n_blocks * block_n
+    order = "F" if by_channel else "C"
     cap_sp = n // 2 + 2  # a hysteresis run needs >= 2 samples
     cap_b = n_blocks + 2
     return EngineOutput(
-        blk_ms=np.empty((n_blocks, n_channels)),
-        blk_max=np.empty((n_blocks, n_channels)),
-        blk_noise=np.empty((n_blocks, n_channels)),
+        blk_ms=np.empty((n_blocks, n_channels), order=order),
+        blk_max=np.empty((n_blocks, n_channels), order=order),
+        blk_noise=np.empty((n_blocks, n_channels), order=order),
         sp_rec=np.empty((n_channels, cap_sp, 3), dtype=np.int64),
         sp_val=np.empty((n_channels, cap_sp)),
         sp_n=np.zeros(n_channels, dtype=np.int64),

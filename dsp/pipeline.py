@@ -460,7 +460,7 @@ class Pipeline:
             y[:k] = y_known[pos : pos + k]
             nb = part.shape[0] // bn
             start = done0 + pos
-            out = _engine.alloc_output(nb, bn, n_ch)
+            out = _engine.alloc_output(nb, bn, n_ch, by_channel=True)
             fs_ = self._fstate
             groups = [np.empty((part.shape[0], b - a), dtype=np.float32) for a, b in spans]
             args = (self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip, *self._es_args(out))
