@@ -3,6 +3,8 @@ spike-threshold scaling for short windows, and the offline zero-phase filter."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import signal
 from scipy.stats import chi2
@@ -55,6 +57,7 @@ def initial_noise(x: np.ndarray, y: np.ndarray, fs: float, block_n: int, config:
     return noise
 
 
+@lru_cache(maxsize=64)
 def spike_threshold_scale(on_snr: float, w: int) -> float:
     """Factor applied to the spike thresholds for a ``w``-sample window.
 

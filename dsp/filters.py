@@ -14,6 +14,7 @@ Mains: 50 or 60 Hz and every harmonic, folded into ``[0, fs/2]`` (science.md
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -53,7 +54,13 @@ def design_bandpass(fs: float, low_hz: float = 20.0, high_hz: float = 450.0, ord
             f"design_bandpass: need 0 < low_hz < min(high_hz, 0.45*fs); got low_hz={low_hz} Hz, "
             f"high={high:.3f} Hz at fs={fs} Hz (raise fs or lower low_hz)"
         )
-    return np.ascontiguousarray(signal.butter(order, [low_hz, high], btype="bandpass", output="sos", fs=fs))
+    return _butter_bandpass(float(order), float(low_hz), high, float(fs)).copy()
+
+
+@lru_cache(maxsize=32)
+def _butter_bandpass(order: float, low_hz: float, high_hz: float, fs: float) -> np.ndarray:
+    # Designed once per rate and band (a pipeline per stream or file).
+    return np.ascontiguousarray(signal.butter(int(order), [low_hz, high_hz], btype="bandpass", output="sos", fs=fs))
 
 
 def mains_lines(mains_hz: float, fs: float, n_harmonics: int | None = None) -> tuple[float, ...]:
@@ -189,7 +196,7 @@ def init_filter_state(sos: np.ndarray, n_channels: int) -> FilterState:
     if sos.ndim != 2 or sos.shape[1] != 6:
         raise ValueError(f"init_filter_state: sos array must be shape (n_sections, 6), got {sos.shape}")
     n_sec = sos.shape[0]
-    zi_unit = signal.sosfilt_zi(sos) if n_sec else np.zeros((0, 2))
+    zi_unit = _sosfilt_zi(sos.tobytes(), n_sec).copy() if n_sec else np.zeros((0, 2))
     return FilterState(
         zi=np.zeros((n_sec, 2, n_channels)),
         zi_unit=np.ascontiguousarray(zi_unit),
@@ -209,6 +216,11 @@ _TILE = 256
 _MW = 4
 _K = 136
 _B0, _B1, _B2, _A1, _A2, _Z0, _Z1, _VA, _VB = 0, _K, 2 * _K, 3 * _K, 4 * _K, 5 * _K, 6 * _K, 7 * _K, 8 * _K
+
+
+@lru_cache(maxsize=32)
+def _sosfilt_zi(sos_bytes: bytes, n_sec: int) -> np.ndarray:
+    return signal.sosfilt_zi(np.frombuffer(sos_bytes).reshape(n_sec, 6))
 
 
 @numba.njit(cache=True, nogil=True)
