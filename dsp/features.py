@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -170,13 +171,22 @@ def _lf_ratio(raw: np.ndarray, fs: float, low_hz: float, high_hz: float) -> floa
         freqs = sfft.rfftfreq(x.size, 1.0 / fs)
         lf = spec[(freqs > 0) & (freqs < low_hz)].sum()
         return _ratio(lf, spec[(freqs >= low_hz) & (freqs <= high_hz)].sum())
-    lf, band = _lf_bins(np.ascontiguousarray(raw, dtype=np.float64), float(fs), float(low_hz), float(high_hz))
+    cos_t, sin_t = _twiddles(n)
+    lf, band = _lf_bins(np.ascontiguousarray(raw, dtype=np.float64), cos_t, sin_t, float(fs), float(low_hz),
+                        float(high_hz))
     return _ratio(lf, band)
 
 
 #: Above this many multiply-adds (bins outside the band x samples) the direct
 #: sums cost more than an FFT (~0.1 ms): windows longer than about 1 s at 1 kHz.
 _DIRECT_DFT_MAX = 60_000
+
+
+@lru_cache(maxsize=64)
+def _twiddles(n: int) -> tuple[np.ndarray, np.ndarray]:
+    # cos and sin of 2*pi*j/n, j < n (spike windows have a handful of lengths)
+    ang = 2.0 * np.pi * np.arange(n) / n
+    return np.cos(ang), np.sin(ang)
 
 
 def _n_outside_bins(n: int, fs: float, low_hz: float, high_hz: float) -> int:
@@ -193,11 +203,11 @@ def _ratio(lf: float, band: float) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
-def _lf_bins(raw, fs, low_hz, high_hz):  # pragma: no cover - compiled
+def _lf_bins(raw, cos_t, sin_t, fs, low_hz, high_hz):  # pragma: no cover - compiled
     # Periodogram |rfft(x)|^2 of the mean-removed signal: bins 0 < f < low
     # summed directly, the band [low, high] as the one-sided total (Parseval)
     # minus DC, the low bins and the bins above high. Twiddles are indexed by
-    # (k * j) mod n so every angle is exact to one rounding.
+    # (k * j) mod n (tables cos_t, sin_t) so every angle is exact to one rounding.
     n = raw.shape[0]
     mean = 0.0
     for j in range(n):
@@ -206,12 +216,6 @@ def _lf_bins(raw, fs, low_hz, high_hz):  # pragma: no cover - compiled
     x = np.empty(n)
     for j in range(n):
         x[j] = raw[j] - mean
-    cos_t = np.empty(n)
-    sin_t = np.empty(n)
-    for j in range(n):
-        ang = 2.0 * np.pi * j / n
-        cos_t[j] = np.cos(ang)
-        sin_t[j] = np.sin(ang)
     val = 1.0 / (n * (1.0 / fs))  # numpy.fft.rfftfreq's spacing, so bins fall on the same side of a corner
     half = n // 2
     total = 0.0
