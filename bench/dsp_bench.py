@@ -153,7 +153,7 @@ def main() -> None:
             notes.append(f"BioSPPy row skipped: {err} (pip install biosppy)")
     live_us = live_chunks(x)
 
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load1 = os.getloadavg()
     print(f"{now}; {os.cpu_count()} cores; load average (1/5/15 min) before {load0[0]:.2f}/{load0[1]:.2f}/"
           f"{load0[2]:.2f}, after {load1[0]:.2f}/{load1[1]:.2f}/{load1[2]:.2f}")

@@ -1,9 +1,8 @@
 """The fused per-block kernel: noise floor, spike and sustained detection, guards.
 
 One numba call processes a run of complete blocks of already-filtered data
-(``run_blocks_serial``; ``run_blocks_parallel`` runs the channels in a
-``prange``), or filters a group of channels and then detects on them
-(``run_group``: one thread's share of a long offline input, see
+(``run_blocks_serial``), or filters a group of channels and then detects on
+them (``run_group``: one thread's share of a long offline input, see
 ``dsp.pipeline``). Within a channel, blocks and samples run in order, so the
 result does not depend on how many blocks one call gets or which thread takes
 a channel: the ``Pipeline`` may call it once per block (live) or once per
@@ -428,9 +427,9 @@ def _channel(
     po_n[c] = l_n[3]
 
 
-# Two drivers with their own names: numba's cache keys a function by its name
-# and line, not by its flags, so one Python body jitted twice (serial and
-# parallel) made both load whichever build was cached first.
+# The drivers are separate functions: numba's cache keys a function by its
+# name and line, not by its flags, so one Python body jitted twice (serial
+# and parallel, as before) made both load whichever build was cached first.
 @numba.njit(cache=True, nogil=True)
 def run_blocks_serial(
     raw, y, start, block_n, fp, ip,
@@ -438,20 +437,6 @@ def run_blocks_serial(
     blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
 ):  # pragma: no cover - compiled
     for c in range(raw.shape[1]):
-        _channel(
-            c, raw, y, c, start, block_n, fp, ip,
-            noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
-            blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
-        )
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def run_blocks_parallel(
-    raw, y, start, block_n, fp, ip,
-    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
-    blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
-):  # pragma: no cover - compiled
-    for c in numba.prange(raw.shape[1]):
         _channel(
             c, raw, y, c, start, block_n, fp, ip,
             noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,

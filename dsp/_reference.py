@@ -6,7 +6,13 @@ where possible) so that the tests compare two implementations.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from scipy import signal
+
+if TYPE_CHECKING:
+    from dsp.filters import FilterState
 
 
 def block_stats_reference(y: np.ndarray, block_n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,3 +125,33 @@ def sample_features_reference(
         f["lf_ratio"] = lf_ratio_reference(raw_in, fs, band[0], band[1])
         f["step_snr"] = float(np.max(np.abs(np.diff(raw_in)))) / nz
     return f
+
+
+def sos_filter_reference(
+    x: np.ndarray, sos: np.ndarray, state: FilterState
+) -> tuple[np.ndarray, FilterState]:
+    """Plain scipy version of ``sos_filter`` (same semantics), for tests.
+
+    Runs ``scipy.signal.sosfilt`` on each finite stretch of each channel,
+    starting each stretch in steady state for its first sample.
+    """
+    x64 = np.asarray(x, dtype=np.float64)
+    y = np.zeros(x.shape, dtype=np.float64)
+    for c in range(x.shape[1]):
+        finite = np.isfinite(x64[:, c])
+        i = 0
+        n = x.shape[0]
+        while i < n:
+            if not finite[i]:
+                state.pending[c] = True
+                i += 1
+                continue
+            j = i
+            while j < n and finite[j]:
+                j += 1
+            if state.pending[c]:
+                state.zi[:, :, c] = state.zi_unit * x64[i, c]
+                state.pending[c] = False
+            y[i:j, c], state.zi[:, :, c] = signal.sosfilt(sos, x64[i:j, c], zi=state.zi[:, :, c])
+            i = j
+    return y.astype(np.float32), state

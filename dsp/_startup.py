@@ -1,8 +1,12 @@
-"""Start-up helpers of ``Pipeline``: warm filter start, first noise floor,
-spike-threshold scaling for short windows, and the offline zero-phase filter."""
+"""Helpers of ``Pipeline``: warm filter start, first noise floor,
+spike-threshold scaling for short windows, the offline zero-phase filter, and
+the claim-based thread helper for long offline inputs."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -95,3 +99,68 @@ def zero_phase_filter(x: np.ndarray, sos: np.ndarray) -> np.ndarray:
         y = signal.sosfiltfilt(sos, x64, axis=0, padlen=padlen)
     y[~finite] = 0.0
     return y.astype(np.float32)
+
+
+#: How long a threaded segment waits for a helper to start, s.
+_HELPER_START_WAIT_S = 0.001
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+class ClaimedTasks:
+    """Run ``tasks`` on helper threads and on the calling thread.
+
+    The constructor hands the tasks to ``n_threads - 1`` helper threads; the
+    caller may do other work, then ``join`` runs what no helper has claimed
+    yet and waits only for tasks a helper has started. A helper the OS has
+    not scheduled yet (the other core busy) delays nothing. (numba's
+    ``prange`` splits the work up front: on a loaded 2-core machine every
+    call waited a scheduler slice, ~8 ms, for its second thread.) The tasks
+    are nogil numba kernels, so the threads run in parallel.
+    """
+
+    def __init__(self, tasks: list[Callable[[], object]], n_threads: int) -> None:
+        global _pool
+        with _pool_lock:
+            if _pool is None or _pool._max_workers < n_threads:
+                _pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="emgwatch-dsp")
+            pool = _pool
+        self._tasks = tasks
+        self._order = iter(range(len(tasks)))
+        self._claim = threading.Lock()
+        self._done = [threading.Event() for _ in tasks]
+        self._errors: list[BaseException] = []
+        self._started = threading.Event()
+        # n_threads in all: this thread is one of them (it joins in ``join``)
+        helpers = min(n_threads - 1, len(tasks))
+        for _ in range(helpers):
+            pool.submit(self._work)
+        if helpers:
+            # Let a helper get into its kernel (which releases the GIL) before
+            # this thread goes on with Python: a helper that takes the GIL
+            # later, while this thread is in a numpy call, can hold it for a
+            # scheduler slice if the OS preempts it. Not scheduled by then:
+            # this thread does the work in ``join``.
+            self._started.wait(_HELPER_START_WAIT_S)
+
+    def _work(self) -> None:
+        while True:
+            with self._claim:
+                k = next(self._order, None)
+            if k is None:
+                return
+            self._started.set()
+            try:
+                self._tasks[k]()
+            except BaseException as err:  # noqa: BLE001 - re-raised by join
+                self._errors.append(err)
+            finally:
+                self._done[k].set()
+
+    def join(self) -> None:
+        self._work()
+        for ev in self._done:
+            ev.wait()
+        if self._errors:
+            raise self._errors[0]

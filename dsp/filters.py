@@ -20,6 +20,10 @@ import numba
 import numpy as np
 from scipy import signal
 
+from dsp._reference import (
+    sos_filter_reference,  # re-exported: the plain scipy version, for tests
+)
+
 __all__ = [
     "FilterState",
     "design_bandpass",
@@ -471,33 +475,3 @@ def sos_filter(
     kernel = _sos_parallel if parallel else _sos_serial
     kernel(x, sos, state.zi, state.zi_unit, state.pending, out)
     return out, state
-
-
-def sos_filter_reference(
-    x: np.ndarray, sos: np.ndarray, state: FilterState
-) -> tuple[np.ndarray, FilterState]:
-    """Plain scipy version of ``sos_filter`` (same semantics), for tests.
-
-    Runs ``scipy.signal.sosfilt`` on each finite stretch of each channel,
-    starting each stretch in steady state for its first sample.
-    """
-    x64 = np.asarray(x, dtype=np.float64)
-    y = np.zeros(x.shape, dtype=np.float64)
-    for c in range(x.shape[1]):
-        finite = np.isfinite(x64[:, c])
-        i = 0
-        n = x.shape[0]
-        while i < n:
-            if not finite[i]:
-                state.pending[c] = True
-                i += 1
-                continue
-            j = i
-            while j < n and finite[j]:
-                j += 1
-            if state.pending[c]:
-                state.zi[:, :, c] = state.zi_unit * x64[i, c]
-                state.pending[c] = False
-            y[i:j, c], state.zi[:, :, c] = signal.sosfilt(sos, x64[i:j, c], zi=state.zi[:, :, c])
-            i = j
-    return y.astype(np.float32), state

@@ -32,11 +32,10 @@ Examples
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
+from itertools import pairwise
 
 import numba
 import numpy as np
@@ -45,6 +44,7 @@ from dsp import _engine
 from dsp._grouping import Grouper
 from dsp._ring import Ring
 from dsp._startup import (
+    ClaimedTasks,
     initial_noise,
     spike_threshold_scale,
     warm_start,
@@ -73,71 +73,6 @@ _SEGMENT_BLOCKS = 1024
 
 
 _DEFAULT_CONFIG = DetectorConfig()
-
-#: How long a threaded segment waits for a helper to start, s.
-_HELPER_START_WAIT_S = 0.001
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-class _Claimed:
-    """Run ``tasks`` on helper threads and on the calling thread.
-
-    The constructor hands the tasks to ``n_threads - 1`` helper threads; the
-    caller may do other work, then ``join`` runs what no helper has claimed
-    yet and waits only for tasks a helper has started. A helper the OS has
-    not scheduled yet (the other core busy) delays nothing. (numba's
-    ``prange`` splits the work up front: on a loaded 2-core machine every
-    call waited a scheduler slice, ~8 ms, for its second thread.) The tasks
-    are nogil numba kernels, so the threads run in parallel.
-    """
-
-    def __init__(self, tasks: list[Callable[[], object]], n_threads: int) -> None:
-        global _pool
-        with _pool_lock:
-            if _pool is None or _pool._max_workers < n_threads:
-                _pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="emgwatch-dsp")
-            pool = _pool
-        self._tasks = tasks
-        self._order = iter(range(len(tasks)))
-        self._claim = threading.Lock()
-        self._done = [threading.Event() for _ in tasks]
-        self._errors: list[BaseException] = []
-        self._started = threading.Event()
-        # n_threads in all: this thread is one of them (it joins in ``join``)
-        helpers = min(n_threads - 1, len(tasks))
-        for _ in range(helpers):
-            pool.submit(self._work)
-        if helpers:
-            # Let a helper get into its kernel (which releases the GIL) before
-            # this thread goes on with Python: a helper that takes the GIL
-            # later, while this thread is in a numpy call, can hold it for a
-            # scheduler slice if the OS preempts it. Not scheduled by then:
-            # this thread does the work in ``join``.
-            self._started.wait(_HELPER_START_WAIT_S)
-
-    def _work(self) -> None:
-        while True:
-            with self._claim:
-                k = next(self._order, None)
-            if k is None:
-                return
-            self._started.set()
-            try:
-                self._tasks[k]()
-            except BaseException as err:  # noqa: BLE001 - re-raised by join
-                self._errors.append(err)
-            finally:
-                self._done[k].set()
-
-    def join(self) -> None:
-        self._work()
-        for ev in self._done:
-            ev.wait()
-        if self._errors:
-            raise self._errors[0]
-
 
 class Pipeline:
     """Streaming EMG burst detector with explicit, per-instance state.
@@ -443,7 +378,7 @@ class Pipeline:
         # thread (which also groups the previous segment's bursts) measured
         # slower, as groups of <= 4 channels take the skewed filter.
         cuts = [round(i * n_ch / threads) for i in range(threads + 1)]
-        spans = [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+        spans = [(a, b) for a, b in pairwise(cuts) if b > a]
         seg = _SEGMENT_BLOCKS * bn
         done0 = self._done
         # Segments of whole blocks counted from the first row, the last one
@@ -465,7 +400,7 @@ class Pipeline:
             groups = [np.empty((part.shape[0], b - a), dtype=np.float32) for a, b in spans]
             args = (self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip, *self._es_args(out))
             known = y[:k]
-            job = _Claimed(
+            job = ClaimedTasks(
                 [partial(_engine.run_group, part, known, a, b, groups[g], *args) for g, (a, b) in enumerate(spans)],
                 threads,
             )

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from dsp_synth import add_spike, add_sustained, burst_key, noise
 
-from dsp import Chunk, Pipeline, design_bandpass, design_mains_comb, init_filter_state, mains_lines, sos_filter
+from dsp import (
+    Chunk,
+    Pipeline,
+    design_bandpass,
+    design_mains_comb,
+    init_filter_state,
+    mains_lines,
+    sos_filter,
+)
 from dsp._reference import lf_ratio_reference, sample_features_reference
 from dsp._ring import Ring
 from dsp.features import _lf_ratio, burst_features
