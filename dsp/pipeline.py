@@ -387,6 +387,10 @@ class Pipeline:
         # of segment k-1 and computes their features (pipelined).
         pos = 0
         prev: tuple | None = None
+        # room for a segment beyond the readable window: the threads store
+        # segment k while this thread still reads the rings for segment k-1
+        self._y_ring.reserve(seg + bn)
+        self._raw_ring.reserve(seg + bn)
         while True:
             end = n if n - pos < seg + bn else pos + seg
             part = np.ascontiguousarray(raw[pos:end])
@@ -401,7 +405,8 @@ class Pipeline:
             args = (self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip, *self._es_args(out))
             known = y[:k]
             job = ClaimedTasks(
-                [partial(_engine.run_group, part, known, a, b, groups[g], *args) for g, (a, b) in enumerate(spans)],
+                [partial(self._group_task, g == 0, part, known, a, b, groups[g], nb * bn, start, args)
+                 for g, (a, b) in enumerate(spans)],
                 threads,
             )
             if prev is not None:
@@ -413,7 +418,7 @@ class Pipeline:
             es = self._es
             snap = replace(es, sp=es.sp.copy(), sp_peak=es.sp_peak.copy(), su=es.su.copy(), art=es.art.copy(),
                            noise=es.noise.copy())
-            prev = (part[: nb * bn], None, out, (spans, groups), snap) if nb else None
+            prev = (part[: nb * bn], None, out, snap) if nb else None
             if end >= n:
                 if prev is not None:
                     self._after_engine(*prev)
@@ -421,6 +426,18 @@ class Pipeline:
                 self._tail_y = y[nb * bn :].copy()
                 return
             pos = end
+
+    def _group_task(
+        self, with_raw: bool, part: np.ndarray, known: np.ndarray, a: int, b: int, buf: np.ndarray, n: int,
+        at: int, args: tuple,
+    ) -> None:
+        """One thread's share of a segment: filter and detect channels a..b,
+        then stage their filtered rows (and the raw rows, for one group) in
+        the rings; ``_after_engine`` makes them readable in order."""
+        _engine.run_group(part, known, a, b, buf, *args)
+        self._y_ring.stage_columns(at, a, b, buf[:n])
+        if with_raw:
+            self._raw_ring.stage(at, part[:n])
 
     def _run_serial(self, raw: np.ndarray, y: np.ndarray) -> None:
         if self._tail_raw.shape[0]:
@@ -454,14 +471,15 @@ class Pipeline:
         self._after_engine(raw, y, out)
 
     def _after_engine(
-        self, raw: np.ndarray, y: np.ndarray | None, out: _engine.EngineOutput, groups: tuple | None = None,
+        self, raw: np.ndarray, y: np.ndarray | None, out: _engine.EngineOutput,
         es: _engine.EngineState | None = None,
     ) -> None:
-        if groups is None:
-            self._y_ring.write(y)
+        if y is None:  # staged by the threads (``_group_task``)
+            self._y_ring.commit(raw.shape[0])
+            self._raw_ring.commit(raw.shape[0])
         else:
-            self._y_ring.write_columns(*groups, raw.shape[0])
-        self._raw_ring.write(raw)
+            self._y_ring.write(y)
+            self._raw_ring.write(raw)
         self._ms_hist.write(out.blk_ms)
         self._noise_hist.write(out.blk_noise)
         self._grouper.collect(out)

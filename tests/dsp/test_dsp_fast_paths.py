@@ -95,16 +95,26 @@ def test_numba_burst_features_equal_the_numpy_reference(kind):
                 assert feats[name] == pytest.approx(value, rel=1e-9, abs=1e-12), (name, n)
 
 
-def test_ring_column_block_writes_equal_row_writes():
+def test_ring_staged_column_blocks_equal_row_writes():
     rng = np.random.default_rng(8)
     a, b = Ring(50, 7), Ring(50, 7)
     spans = [(0, 4), (4, 5), (5, 7)]
-    for n in (3, 30, 49, 120, 1, 50):
-        rows = rng.normal(size=(n + 5, 7)).astype(np.float32)  # 5 extra rows that must not be written
-        a.write(rows[:n])
-        b.write_columns(spans, [rows[:, s0:s1].copy() for s0, s1 in spans], n)
-        assert a.end == b.end
-        np.testing.assert_array_equal(a.get(a.start, a.end)[0], b.get(b.start, b.end)[0])
+    for k, n in enumerate((3, 30, 49, 1, 50, 20, 40)):
+        rows = rng.normal(size=(n, 7)).astype(np.float32)
+        if k == 2:
+            b.reserve(50)  # room added midway keeps the readable rows
+            assert b.capacity == 100 and b.keep == 50
+        a.write(rows)
+        if n <= b.capacity - b.keep:
+            for s0, s1 in spans:
+                b.stage_columns(b.end, s0, s1, rows[:, s0:s1].copy())
+            assert b.get(b.end, b.end + n)[0].shape[0] == 0  # staged rows are not readable yet
+            b.commit(n)
+        else:
+            b.write(rows)
+        assert a.end == b.end and a.start == b.start
+        np.testing.assert_array_equal(a.get(0, a.end)[0], b.get(0, b.end)[0])
+        np.testing.assert_array_equal(a.get(a.end - 7, a.end - 2)[0], b.get(b.end - 7, b.end - 2)[0])
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
