@@ -364,7 +364,11 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
     if motion_overlap or (math.isfinite(lf) and lf >= 0.4):
         votes.append((-0.8, "with movement"))
     k = len(burst.channels)
-    if n_channels >= SPREAD_MIN_CHANNELS:
+    on_off = math.isfinite(cv) and cv >= ON_OFF_CV
+    if n_channels >= SPREAD_MIN_CHANNELS and not on_off:
+        # (Not for an on-off envelope: a confined switching pattern is no
+        # cramp's plateau; on tuning seeds one made a false cramp in 8 h of
+        # artefact stress.)
         # A cramp may hold only part of one muscle; a movement recruits the
         # muscle group and its antagonists (§1.7 "Channels").
         if k <= CONFINED_FRACTION * n_channels:
