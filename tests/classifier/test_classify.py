@@ -257,6 +257,10 @@ def test_how_far_a_contraction_spreads_votes_on_a_wide_montage():
     assert c.trial_type == "cramp" and "confined to 2 of 8 channels" in c.evidence
     assert c.confidence <= 0.6 and "ambiguous" in c.evidence  # a few fingers' clench is confined too
     assert v.trial_type == "voluntary" and "on 7 of 8 channels" in v.evidence
+    # A confined on-off envelope gets no confinement vote.
+    switching = Burst(ch8[:2], 10.0, 16.0, 200.0, "sustained", features=dict(feats, env_cv=0.7))
+    (sw,) = classify([switching], fs=1000.0, channels=ch8)
+    assert sw.trial_type == "voluntary" and "confined" not in sw.evidence
     # On a 4-channel board the spread says nothing.
     (four,) = classify([Burst(ch8[:2], 10.0, 16.0, 200.0, "sustained", features=feats)], fs=1000.0,
                        channels=ch8[:4])
