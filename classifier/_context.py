@@ -293,7 +293,7 @@ def larger_twin(burst: Burst, context: Sequence[Burst]) -> Burst | None:
 def steep_edge(burst: Burst) -> bool:
     """True for a brief motion flag with no < 20 Hz energy: the steep edge of a
     motor unit's discharge (inside a contraction, where no spike of its own is
-    reported), not movement. Same test as ``motion_overlap`` leaves out."""
+    reported), not movement; ``motion_overlap`` leaves these out too."""
     return (
         burst.kind == "artifact"
         and burst.artifact == "motion"
@@ -322,6 +322,19 @@ def discharge_edge(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     return None
 
 
+def _gaps_near(burst: Burst, context: Sequence[Burst]) -> list[Burst]:
+    """Data-gap flags (dropout, flat line, clipping) within ``GAP_EDGE_S`` of ``burst``."""
+    return [
+        b for b in context
+        if b.kind == "artifact"
+        and b.artifact in GAP_KINDS
+        # A dropout loses every channel; clipping and flat lines only their own.
+        and (b.artifact == "dropout" or set(b.channels).intersection(burst.channels))
+        and b.onset_s - GAP_EDGE_S <= burst.offset_s
+        and burst.onset_s <= b.offset_s + GAP_EDGE_S
+    ]
+
+
 def near_gap(burst: Burst, context: Sequence[Burst]) -> str:
     """Kind of a data gap (dropout, flat line, clipping) within ``GAP_EDGE_S`` of ``burst``, or ``""``.
 
@@ -329,17 +342,8 @@ def near_gap(burst: Burst, context: Sequence[Burst]) -> str:
     packet loss on Ganglion/Myo, §1.6); on tuning seeds at 200 Hz every brief
     "contraction" and most "twitches" near a dropout were such edges.
     """
-    for b in context:
-        if (
-            b.kind == "artifact"
-            and b.artifact in GAP_KINDS
-            # A dropout loses every channel; clipping and flat lines only their own.
-            and (b.artifact == "dropout" or set(b.channels).intersection(burst.channels))
-            and b.onset_s - GAP_EDGE_S <= burst.offset_s
-            and burst.onset_s <= b.offset_s + GAP_EDGE_S
-        ):
-            return b.artifact
-    return ""
+    gaps = _gaps_near(burst, context)
+    return gaps[0].artifact if gaps else ""
 
 
 def _near_clusters_only(burst: Burst, context: Sequence[Burst]) -> bool:
@@ -367,15 +371,7 @@ def gap_edge(burst: Burst, context: Sequence[Burst]) -> str:
     17 % of the twitches at rest on 200 Hz tuning seeds.
     """
     snr = burst.features.get("peak_snr", math.nan)
-    for b in context:
-        if not (
-            b.kind == "artifact"
-            and b.artifact in GAP_KINDS
-            and (b.artifact == "dropout" or set(b.channels).intersection(burst.channels))
-            and b.onset_s - GAP_EDGE_S <= burst.offset_s
-            and burst.onset_s <= b.offset_s + GAP_EDGE_S
-        ):
-            continue
+    for b in _gaps_near(burst, context):
         after = burst.onset_s - b.offset_s
         before = b.onset_s - burst.offset_s
         if -GAP_STEP_S <= after <= GAP_RESTART_S or -GAP_RESTART_S <= before <= GAP_STEP_S:
@@ -487,6 +483,6 @@ def motion_overlap(burst: Burst, context: Sequence[Burst]) -> bool:
         and b.onset_s < burst.offset_s
         and b.offset_s > burst.onset_s
         and chans.intersection(b.channels)
-        and not (b.duration_s <= EDGE_MAX_S and b.features.get("lf_ratio", math.nan) < EDGE_MAX_LF)
+        and not steep_edge(b)
         for b in context
     )
