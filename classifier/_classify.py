@@ -212,8 +212,11 @@ class Classifier:
                 self.n_absorbed += 1
                 return None
             # A discharge-like burst gets the narrower window of a spike.
-            gap = gap_edge(burst, ctx) if discharge_like(burst) else near_gap(burst, ctx)
-            if (burst.duration_s < GAP_BURST_MAX_S or discharge_like(burst)) and gap:
+            if discharge_like(burst):
+                gap = gap_edge(burst, ctx)
+            else:
+                gap = near_gap(burst, ctx) if burst.duration_s < GAP_BURST_MAX_S else ""
+            if gap:
                 # A brief burst at the edge of missing or stuck samples.
                 self.n_absorbed += 1
                 return None

@@ -307,6 +307,24 @@ def _clean(x, t0, t1, c0, c1):  # pragma: no cover - compiled
     return bad == 0.0
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _cascade(v, m, sos, z):  # pragma: no cover - compiled
+    # One sample of m channels (v, in place) through every section,
+    # direct form II transposed with delays z[section, 0|1, channel].
+    for s in range(sos.shape[0]):
+        b0 = sos[s, 0]
+        b1 = sos[s, 1]
+        b2 = sos[s, 2]
+        a1 = sos[s, 4]
+        a2 = sos[s, 5]
+        for j in range(m):
+            vi = v[j]
+            out = b0 * vi + z[s, 0, j]
+            z[s, 0, j] = b1 * vi - a1 * out + z[s, 1, j]
+            z[s, 1, j] = b2 * vi - a2 * out
+            v[j] = out
+
+
 @numba.njit(cache=True, nogil=True)
 def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, y, y0, c0, c1, s0):  # pragma: no cover - compiled
     # Rows i0..i1 of channels c0..c1 of ``x`` into rows y0.. of ``y``; ``zi``,
@@ -344,18 +362,7 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, y, y0, c0, c1, s0):  # pragm
             for i in range(t0, t1):
                 for j in range(m):
                     v[j] = np.float64(x[i, c0 + j])
-                for s in range(n_sec):
-                    b0 = sos[s, 0]
-                    b1 = sos[s, 1]
-                    b2 = sos[s, 2]
-                    a1 = sos[s, 4]
-                    a2 = sos[s, 5]
-                    for j in range(m):
-                        vi = v[j]
-                        out = b0 * vi + z[s, 0, j]
-                        z[s, 0, j] = b1 * vi - a1 * out + z[s, 1, j]
-                        z[s, 1, j] = b2 * vi - a2 * out
-                        v[j] = out
+                _cascade(v, m, sos, z)
                 r = y0 + i - i0
                 for j in range(m):
                     y[r, c0 + j - s0] = v[j]
@@ -379,18 +386,7 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, y, y0, c0, c1, s0):  # pragm
                         z[s, 0, j] = zi_unit[s, 0] * xv
                         z[s, 1, j] = zi_unit[s, 1] * xv
                     pending[c] = False
-            for s in range(n_sec):
-                b0 = sos[s, 0]
-                b1 = sos[s, 1]
-                b2 = sos[s, 2]
-                a1 = sos[s, 4]
-                a2 = sos[s, 5]
-                for j in range(m):
-                    vi = v[j]
-                    out = b0 * vi + z[s, 0, j]
-                    z[s, 0, j] = b1 * vi - a1 * out + z[s, 1, j]
-                    z[s, 1, j] = b2 * vi - a2 * out
-                    v[j] = out
+            _cascade(v, m, sos, z)
             r = y0 + i - i0
             for j in range(m):
                 y[r, c0 + j - s0] = v[j] if ok[j] else 0.0
