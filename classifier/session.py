@@ -23,7 +23,8 @@ BAD_FRACTION = 0.05
 
 
 def _fmt_duration(seconds: float) -> str:
-    if seconds < 90:
+    # Whole minutes only from 2 min: "90 s" must not read "2 min".
+    if seconds < 120:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min"
 

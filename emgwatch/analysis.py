@@ -22,6 +22,9 @@ from dsp import Chunk, Event, Pipeline
 _OVERVIEW_BINS = 4000
 #: Seconds of raw signal kept around example events for the zoom panels.
 _ZOOM_HALF_S = {"fasciculation": 0.15, "cramp": 2.0, "voluntary": 1.0, "artifact": 0.5}
+#: Extra signal kept on each side of a zoom, s, so the report's display
+#: filters settle before the part it shows (a 50/60 Hz notch rings ~0.2 s).
+ZOOM_PAD_S = 1.0
 _MAX_ZOOM_EVENTS = 3
 
 
@@ -105,7 +108,7 @@ class _ZoomKeeper:
 
     def __init__(self, fs: float, n_channels: int, keep_s: float = 8.0) -> None:
         self.fs = fs
-        self.n_keep = int(keep_s * fs)
+        self.n_keep = int((keep_s + ZOOM_PAD_S) * fs)
         self.buf = np.zeros((0, n_channels), dtype=np.float32)
         self.buf_t0 = 0.0
         self.zooms: dict[str, list[tuple[Event, np.ndarray, float]]] = {}
@@ -128,7 +131,7 @@ class _ZoomKeeper:
             got = self.zooms.setdefault(ev.trial_type, [])
             if len(got) >= _MAX_ZOOM_EVENTS:
                 continue
-            half = _ZOOM_HALF_S[ev.trial_type]
+            half = _ZOOM_HALF_S[ev.trial_type] + ZOOM_PAD_S
             centre = float(ev.features.get("t_peak_s", float("nan")))
             if not np.isfinite(centre):
                 centre = (ev.onset_s + ev.offset_s) / 2

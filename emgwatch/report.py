@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from emgwatch.analysis import AnalysisResult
+from dsp import design_mains_comb, mains_lines
+from emgwatch.analysis import ZOOM_PAD_S, AnalysisResult
 
 CLASS_COLOURS = {
     "fasciculation": "#d62728",
@@ -77,6 +79,17 @@ def _draw_overview(ax, result: AnalysisResult) -> None:
               loc="upper right", ncols=4, fontsize=8, framealpha=0.9)
 
 
+def _display_filter(y: np.ndarray, fs: float, mains_hz: float) -> np.ndarray:
+    """Zero-phase high-pass (a board's DC offset) and, where dsp found mains
+    hum on the channel, its notches: the event as the detector saw it."""
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(2, min(20.0, 0.2 * fs), "highpass", fs=fs, output="sos")
+    if math.isfinite(mains_hz) and mains_hz > 0:
+        sos = np.vstack([sos, design_mains_comb(mains_lines(mains_hz, fs), fs)])
+    return sosfiltfilt(sos, y, padlen=min(len(y) - 1, 3 * (2 * len(sos) + 1)))
+
+
 def _draw_zoom(ax, result: AnalysisResult, trial_type: str) -> None:
     examples = result.zooms.get(trial_type, [])
     ax.set_title(f"{trial_type}: example" if examples else f"{trial_type}: none found", fontsize=10,
@@ -89,20 +102,19 @@ def _draw_zoom(ax, result: AnalysisResult, trial_type: str) -> None:
     i = result.channels.index(ch) if ch in result.channels else 0
     y = data[:, i].astype(np.float64)
     y = y - np.nanmedian(y)
-    if trial_type != "artifact" and len(y) > 8:
-        # High-pass for display only, so a board's DC offset does not hide the event.
-        from scipy.signal import butter, sosfiltfilt
-
-        hp = min(20.0, 0.2 * result.fs)
-        sos = butter(2, hp, "highpass", fs=result.fs, output="sos")
-        y = sosfiltfilt(sos, np.nan_to_num(y))
+    filtered = trial_type != "artifact" and len(y) > 8
+    if filtered:
+        y = _display_filter(np.nan_to_num(y), result.fs, result.quality.get(ch, {}).get("mains_hz", math.nan))
     t = t0 + np.arange(len(y)) / result.fs
-    ax.plot(t, y, color="black", linewidth=0.6)
+    # The snippet carries ZOOM_PAD_S of settling signal on each side; show the middle.
+    pad = min(ZOOM_PAD_S, 0.45 * (t[-1] - t[0]))
+    keep = (t >= t[0] + pad) & (t <= t[-1] - pad)
+    ax.plot(t[keep], y[keep], color="black", linewidth=0.6)
     ax.axvspan(ev.onset_s, max(ev.offset_s, ev.onset_s + 1 / result.fs), color=CLASS_COLOURS[trial_type],
                alpha=0.3, linewidth=0)
-    ax.set_xlim(t[0], t[-1])  # a long cramp's shading must not stretch the zoom
+    ax.set_xlim(t[keep][0], t[keep][-1])  # a long cramp's shading must not stretch the zoom
     ax.set_xlabel("time (s)")
-    ax.set_ylabel(f"{ch} (µV)")
+    ax.set_ylabel(f"{ch} (µV{', filtered' if filtered else ''})")
     words = textwrap.shorten(ev.evidence, 150, placeholder=" ...")
     ax.set_title(f"{trial_type} (conf. {ev.confidence:.2f})", fontsize=10,
                  color=CLASS_COLOURS[trial_type])

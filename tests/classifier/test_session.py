@@ -37,6 +37,9 @@ def test_low_rate_board_and_short_recording_caveats():
     assert any("250 Hz board misses small twitches" in c for c in s.caveats)
     assert any("short" in c for c in s.caveats)
     assert s.fasciculation_rate_per_min == {"a": 0.0}
+    # 90 s is said in seconds, not rounded up to "2 min".
+    s90 = summarize_session([], duration_s=90.0, fs=250.0, channels=["a"])
+    assert any("short (90 s)" in c for c in s90.caveats)
 
 
 def test_quality_caveats_name_the_channel_and_problem():
