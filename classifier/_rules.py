@@ -357,25 +357,35 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
             votes.append((0.6, "1-2 Hz wobble in strength"))
         elif wobble < 0.1:
             votes.append((-0.4, "steady strength"))
-    cv = feature(burst, "env_cv")
-    if math.isfinite(cv) and cv >= ON_OFF_CV:
+    if _on_off(burst):
         votes.append((-1.2, "on-off pattern, like repeated movements"))
     lf = feature(burst, "lf_ratio")
     if motion_overlap or (math.isfinite(lf) and lf >= 0.4):
         votes.append((-0.8, "with movement"))
-    k = len(burst.channels)
-    on_off = math.isfinite(cv) and cv >= ON_OFF_CV
-    if n_channels >= SPREAD_MIN_CHANNELS and not on_off:
-        # (Not for an on-off envelope: a confined switching pattern is no
-        # cramp's plateau; on tuning seeds one made a false cramp in 8 h of
-        # artefact stress.)
-        # A cramp may hold only part of one muscle; a movement recruits the
-        # muscle group and its antagonists (§1.7 "Channels").
-        if k <= CONFINED_FRACTION * n_channels:
-            votes.append((CONFINED_VOTE, f"confined to {k} of {n_channels} channels"))
-        elif k >= SPREAD_FRACTION * n_channels:
-            votes.append((-CONFINED_VOTE, f"on {k} of {n_channels} channels at once, like a movement"))
+    spread = _spread_vote(burst, n_channels)
+    if spread is not None:
+        votes.append(spread)
     return votes
+
+
+def _on_off(burst: Burst) -> bool:
+    cv = feature(burst, "env_cv")
+    return math.isfinite(cv) and cv >= ON_OFF_CV
+
+
+def _spread_vote(burst: Burst, n_channels: int) -> tuple[float, str] | None:
+    """A cramp may hold only part of one muscle; a movement recruits the muscle
+    group and its antagonists (§1.7 "Channels"). No vote on narrow montages,
+    nor for an on-off envelope: a confined switching pattern is no cramp's
+    plateau (on tuning seeds one made a false cramp in 8 h of artefact stress)."""
+    if n_channels < SPREAD_MIN_CHANNELS or _on_off(burst):
+        return None
+    k = len(burst.channels)
+    if k <= CONFINED_FRACTION * n_channels:
+        return (CONFINED_VOTE, f"confined to {k} of {n_channels} channels")
+    if k >= SPREAD_FRACTION * n_channels:
+        return (-CONFINED_VOTE, f"on {k} of {n_channels} channels at once, like a movement")
+    return None
 
 
 def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: int = 0,
@@ -439,7 +449,8 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
     fall = feature(burst, "fall_s")
     # Where the cramp call rests on the spread vote alone, it stays ambiguous:
     # a steady clench of a few fingers is confined too.
-    confined_only = cramp and score - sum(w for w, r in votes if r.startswith("confined")) <= 0.0
+    spread = _spread_vote(burst, n_channels)
+    confined_only = cramp and spread is not None and spread[0] > 0 and score - spread[0] <= 0.0
     if abs(score) < 1.0 or confined_only or (
         cramp and ((math.isfinite(fall) and fall < ABRUPT_STOP_S) or dur < SHORT_CRAMP_S)
     ):
