@@ -1,12 +1,10 @@
 """The fused per-block kernel: noise floor, spike and sustained detection, guards.
 
-One numba call processes a run of complete blocks of already-filtered data
-(``run_blocks_serial``), or filters a group of channels and then detects on
-them (``run_group``: one thread's share of a long offline input, see
-``dsp.pipeline``). Within a channel, blocks and samples run in order, so the
-result does not depend on how many blocks one call gets or which thread takes
-a channel: the ``Pipeline`` may call it once per block (live) or once per
-25.6 s (offline) and the events are identical.
+One numba call (``run_blocks``) processes a run of complete blocks of
+already-filtered data for a range of channels. Within a channel, blocks and
+samples run in order, so the result does not depend on how many blocks one
+call gets or which thread takes a channel: the ``Pipeline`` may call it once
+per block (live) or once per 25.6 s (offline) and the events are identical.
 
 Per channel and per block (``block_n`` samples, aligned to absolute sample
 indices):
@@ -68,13 +66,14 @@ def _put_row(dst, c, src):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _channel(
-    c, raw, y, yc, start, block_n, fp, ip,
+    c, raw, y, yc, start, block_n, b_lo, b_hi, fp, ip,
     noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
     blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
 ):  # pragma: no cover - compiled
-    # Channel ``c`` of ``raw`` and column ``yc`` of ``y`` (its filtered
-    # samples; a thread's private buffer in the fused kernel).
-    n_blocks = raw.shape[0] // block_n
+    # Blocks b_lo..b_hi of channel ``c`` of ``raw`` and column ``yc`` of
+    # ``y`` (its filtered samples). Events are appended to the outputs'
+    # records, so a run of blocks may come in several calls.
+    n_blocks = b_hi - b_lo
     w = e_ring.shape[1]
     n_env = env_ring.shape[1]
     n_box = box.shape[1]
@@ -107,8 +106,12 @@ def _channel(
     l_ms = np.empty(n_blocks)
     l_max = np.empty(n_blocks)
     l_nz = np.empty(n_blocks)
-    l_n = np.zeros(4, dtype=np.int64)
-    for b in range(n_blocks):
+    l_n = np.empty(4, dtype=np.int64)
+    l_n[0] = sp_n[c]
+    l_n[1] = su_n[c]
+    l_n[2] = ar_n[c]
+    l_n[3] = po_n[c]
+    for b in range(b_lo, b_hi):
         i0 = b * block_n
         abs0 = start + i0
         blk_end = abs0 + block_n
@@ -250,9 +253,9 @@ def _channel(
         l_e_sum[0] = esum
         l_ints[0] = run
         ms = sumsq / block_n
-        l_ms[b] = ms
-        l_max[b] = bmax
-        l_nz[b] = nz
+        l_ms[b - b_lo] = ms
+        l_max[b - b_lo] = bmax
+        l_nz[b - b_lo] = nz
         l_ints[3] += 1
         # ---- guards ----
         is_flat = nfin > 0 and (bmax_raw - bmin_raw) <= fp[F_FLAT] and clip_cnt == 0
@@ -418,62 +421,78 @@ def _channel(
     _put_row(ints, c, l_ints)
     _put_row(counts, c, l_counts)
     for b in range(n_blocks):
-        blk_ms[b, c] = l_ms[b]
-        blk_max[b, c] = l_max[b]
-        blk_noise[b, c] = l_nz[b]
+        blk_ms[b_lo + b, c] = l_ms[b]
+        blk_max[b_lo + b, c] = l_max[b]
+        blk_noise[b_lo + b, c] = l_nz[b]
     sp_n[c] = l_n[0]
     su_n[c] = l_n[1]
     ar_n[c] = l_n[2]
     po_n[c] = l_n[3]
 
 
-# The drivers are separate functions: numba's cache keys a function by its
-# name and line, not by its flags, so one Python body jitted twice (serial
-# and parallel, as before) made both load whichever build was cached first.
-@numba.njit(cache=True, nogil=True)
-def run_blocks_serial(
-    raw, y, start, block_n, fp, ip,
-    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
-    blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
-):  # pragma: no cover - compiled
-    for c in range(raw.shape[1]):
-        _channel(
-            c, raw, y, c, start, block_n, fp, ip,
-            noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
-            blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
-        )
+# Rows per tile: all channels of a tile are done before the next tile, so
+# each channel's pass reads the tile from this core's L2 (raw and filtered
+# rows are channel-interleaved; a channel at a time over a whole 25.6 s
+# segment streamed 8x its 1.6 MB from further out, and with the other core
+# filtering at the same time detection ran ~1.6x slower).
+_TILE_ROWS = 4096
 
 
 @numba.njit(cache=True, nogil=True)
-def run_group(
-    raw, y_known, c0, c1, buf, sos, zi, zi_unit, pending, start, block_n, fp, ip,
+def run_blocks(
+    raw, y, c0, c1, start, block_n, fp, ip,
     noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
     blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
 ):  # pragma: no cover - compiled
-    # Filter and block kernel for channels c0..c1, one thread's share of a
-    # segment (``dsp.pipeline`` runs the groups on threads; the GIL is
-    # released). The filter output goes to the thread's own buffer ``buf``
-    # (n, >= c1 - c0), the first ``len(y_known)`` rows copied from
-    # ``y_known`` (already filtered), and the block kernel reads it while it
-    # is still in this core's cache. Nothing here writes a cache line another
-    # group writes while both run, except the small per-channel state rows.
-    n_done = y_known.shape[0]
-    for i in range(n_done):
-        for j in range(c1 - c0):
-            buf[i, j] = y_known[i, c0 + j]
-    # private copies of the group's filter state, written back at the end
-    zg = np.ascontiguousarray(zi[:, :, c0:c1])
-    pg = pending[c0:c1].copy()
-    _sos_rows(raw, n_done, raw.shape[0], sos, zg, zi_unit, pg, buf, n_done, c0, c1, c0)
-    for j in range(c1 - c0):
-        for s in range(zi.shape[0]):
-            zi[s, 0, c0 + j] = zg[s, 0, j]
-            zi[s, 1, c0 + j] = zg[s, 1, j]
-        pending[c0 + j] = pg[j]
-    for c in range(c0, c1):
-        _channel(
-            c, raw, buf, c - c0, start, block_n, fp, ip,
-            noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints,
-            counts, blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val,
-            po_n,
-        )
+    # Channels c0..c1 of a run of filtered blocks. The GIL is released: the
+    # pipeline's threads each take channels of one segment (each channel's
+    # state and, with ``alloc_output(by_channel=True)``, its outputs sit in
+    # their own rows, so threads on different channels share no cache line
+    # while the samples run).
+    n_blocks = raw.shape[0] // block_n
+    tile = max(1, _TILE_ROWS // block_n)
+    for b0 in range(0, n_blocks, tile):
+        b1 = min(n_blocks, b0 + tile)
+        for c in range(c0, c1):
+            _channel(
+                c, raw, y, c, start, block_n, b0, b1, fp, ip,
+                noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints,
+                counts, blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val,
+                po_n,
+            )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _stage_rows(ring, at, rows):  # pragma: no cover - compiled
+    # rows as absolute rows at.. of a ring buffer (index modulo its length)
+    cap = ring.shape[0]
+    for i in range(rows.shape[0]):
+        p = (at + i) % cap
+        for j in range(rows.shape[1]):
+            ring[p, j] = rows[i, j]
+
+
+@numba.njit(cache=True, nogil=True)
+def helper_share(
+    x_next, y_next, n_known, sos, zi, zi_unit, pending, ring_y, ring_raw, at,
+    raw, y, c0, c1, start, block_n, fp, ip,
+    noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
+    blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+):  # pragma: no cover - compiled
+    # A helper thread's share of one offline segment, in ONE call: filter the
+    # next segment (rows n_known.. of x_next into y_next), stage this
+    # segment's complete blocks in the sample rings, detect channels c0..c1.
+    # Any return to Python in between would wait for the GIL, which the
+    # pipeline's thread holds while it groups bursts (up to the 5 ms switch
+    # interval per wait: with a task per channel two threads were no faster
+    # than one).
+    if x_next.shape[0] > n_known:
+        _sos_rows(x_next, n_known, x_next.shape[0], sos, zi, zi_unit, pending, y_next, n_known, 0, x_next.shape[1], 0)
+    n_full = (raw.shape[0] // block_n) * block_n
+    _stage_rows(ring_y, at, y[:n_full])
+    _stage_rows(ring_raw, at, raw[:n_full])
+    run_blocks(
+        raw, y, c0, c1, start, block_n, fp, ip,
+        noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
+        blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
+    )

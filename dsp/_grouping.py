@@ -60,6 +60,19 @@ class Grouper:
         self.limit = _BIG
         self._es: EngineState | None = None  # kernel state finalize was given
 
+    def oldest_needed(self) -> int | None:
+        """First sample row a pending burst may still read (None: nothing
+        pending). The pipeline keeps its sample rings back to here: a spike
+        can wait in the grouper for as long as a cramp next to it lasts."""
+        p = self.p
+        pad = round(0.125 * p.fs) + 2  # the raw window around a short burst (``_burst``)
+        starts = [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.spikes]
+        starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.released]
+        starts += [max(on, off - p._ring_n) - pad for _, on, off in self.seg_pending]
+        starts += [max(on, off - p._ring_n) - pad for _, _, on, off in self.arts]
+        starts += [idx - pad for _, idx, _ in self.pops]
+        return min(starts) if starts else None
+
     # ---------------------------------------------------------- collecting
     def collect(self, out) -> None:
         if out.sp_n.any():
@@ -305,9 +318,15 @@ class Grouper:
         onset = min(m[1] for m in members)
         offset = max(min(max(m[2] for m in members), lim), onset)
         chans = sorted({m[0] for m in members})
-        y, y0 = p._y_ring.get(onset, max(offset, onset + 1))
+        # A burst's last ring_s seconds (history_s for block envelopes),
+        # counted from its offset, not from wherever the rings end now.
+        lo = max(onset, offset - p._ring_n)
+        y, y0 = p._y_ring.get(lo, max(offset, lo + 1))
         b_on = onset // p.block_n
-        nh, _ = p._noise_hist.get(b_on, b_on + 1)
+        b_off = -(-offset // p.block_n)
+        # the noise floor as the burst began (or history_s before its end)
+        b_nz = max(b_on, b_off - p._hist_blocks)
+        nh, _ = p._noise_hist.get(b_nz, b_nz + 1)
         noise = nh[0] if nh.shape[0] else self._es.noise
         if y.shape[0]:
             amax = np.abs(y[:, chans]).max(axis=0)  # per member, exact whatever the order
@@ -327,12 +346,12 @@ class Grouper:
         half = max(int(0.125 * fs), (offset - onset) // 2)
         mid = (onset + offset) // 2
         # one sample before the onset, so a jump at the onset is seen
-        raw_w, _ = p._raw_ring.get(min(mid - half, onset - 1), max(mid + half + 1, offset))
-        ms = p._ms_hist.get(b_on, -(-offset // p.block_n))[0] if kind == "sustained" else raw_w[:0]
+        raw_w, _ = p._raw_ring.get(max(min(mid - half, onset - 1), offset - p._ring_n - 1), max(mid + half + 1, offset))
+        ms = p._ms_hist.get(b_nz, b_off)[0] if kind == "sustained" else raw_w[:0]
         # spike peak times per channel are in time order: count by bisection
         # (hundreds of twitches a minute made this a scan per burst)
         times = self.spike_times[s]
-        keep_from = p._done - (p.config.history_s + 60) * fs  # older ones are forgotten
+        keep_from = p._done - (p.config.history_s + 60) * fs - p._lag_n  # older ones are forgotten
         cut = bisect_left(times, keep_from)
         if cut > 64 and 2 * cut > len(times):
             del times[:cut]

@@ -20,17 +20,37 @@ class Ring:
         # never read before written (get clips to what was written)
         self.buf = np.empty((self.capacity, n_cols), dtype=dtype)
         self.end = 0  # absolute index one past the last row written
+        self.first = 0  # no row before this one is held (rows dropped before a regrow)
 
     @property
     def start(self) -> int:
-        return max(0, self.end - self.keep)
+        return max(self.first, self.end - self.keep)
 
     def reserve(self, extra: int) -> None:
         """Make room for ``extra`` staged rows beyond the readable ones."""
         if self.capacity - self.keep >= extra:
             return
+        self._regrow(self.keep, int(extra), 0)
+
+    def keep_from(self, index: int, n_next: int, staged: int = 0) -> None:
+        """Grow so that row ``index`` is still readable after ``n_next`` more
+        rows are made readable (``staged``: rows already staged past ``end``,
+        which are kept). Rows only ever stay longer than ``keep`` asked."""
+        need = self.end + n_next - int(index)
+        if need <= self.keep:
+            return
+        # at least double, so a long hold grows the buffer a few times only
+        self._regrow(max(need, 2 * self.keep), self.capacity - self.keep, staged)
+
+    def _regrow(self, keep: int, extra: int, staged: int) -> None:
         rows, a = self.get(self.start, self.end)
-        self.capacity = self.keep + int(extra)
+        if staged:
+            p = self.end % self.capacity
+            idx = (p + np.arange(staged)) % self.capacity
+            rows = np.concatenate([rows, self.buf[idx]])
+        self.first = a
+        self.keep = keep
+        self.capacity = keep + extra
         self.buf = np.empty((self.capacity,) + self.buf.shape[1:], dtype=self.buf.dtype)
         self._put(a, rows)
 
@@ -55,21 +75,6 @@ class Ring:
         """Store ``rows`` as absolute rows ``at..`` (at >= end, within the
         reserved room) without making them readable."""
         self._put(at, rows)
-
-    def stage_columns(self, at: int, a: int, b: int, part: np.ndarray) -> None:
-        """``stage`` for columns ``a:b`` only, from ``part`` (shape (n, b - a))."""
-        n = part.shape[0]
-        p = at % self.capacity
-        first = min(n, self.capacity - p)
-        size = self.buf.itemsize
-        # A row's block as one opaque item, in place in the ring: numpy copies
-        # those ~50x faster than few-column float slices (0.03 vs 1.5 ms per
-        # 25 s of 8 channels).
-        item = np.dtype((np.void, (b - a) * size))
-        dst = np.ndarray((self.capacity,), item, self.buf, a * size, (self.buf.strides[0],))
-        src = np.ascontiguousarray(part).view(item)[:, 0]
-        dst[p : p + first] = src[:first]
-        dst[: n - first] = src[first:]
 
     def commit(self, n: int) -> None:
         """Make the next ``n`` staged rows readable."""

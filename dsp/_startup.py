@@ -4,6 +4,7 @@ the claim-based thread helper for long offline inputs."""
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -111,9 +112,10 @@ _pool_lock = threading.Lock()
 class ClaimedTasks:
     """Run ``tasks`` on helper threads and on the calling thread.
 
-    The constructor hands the tasks to ``n_threads - 1`` helper threads; the
-    caller may do other work, then ``join`` runs what no helper has claimed
-    yet and waits only for tasks a helper has started. A helper the OS has
+    The constructor hands the tasks to ``n_threads - 1`` helper threads,
+    which claim them in order; the caller may do other work, then ``join``
+    runs what no helper has claimed yet and waits only for tasks a helper has
+    started. A helper the OS has
     not scheduled yet (the other core busy) delays nothing. (numba's
     ``prange`` splits the work up front: on a loaded 2-core machine every
     call waited a scheduler slice, ~8 ms, for its second thread.) The tasks
@@ -127,7 +129,7 @@ class ClaimedTasks:
                 _pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="emgwatch-dsp")
             pool = _pool
         self._tasks = tasks
-        self._order = iter(range(len(tasks)))
+        self._order = collections.deque(range(len(tasks)))
         self._claim = threading.Lock()
         self._done = [threading.Event() for _ in tasks]
         self._errors: list[BaseException] = []
@@ -144,12 +146,12 @@ class ClaimedTasks:
             # this thread does the work in ``join``.
             self._started.wait(_HELPER_START_WAIT_S)
 
-    def _work(self) -> None:
+    def _work(self, from_back: bool = False) -> None:
         while True:
             with self._claim:
-                k = next(self._order, None)
-            if k is None:
-                return
+                if not self._order:
+                    return
+                k = self._order.pop() if from_back else self._order.popleft()
             self._started.set()
             try:
                 self._tasks[k]()
@@ -158,8 +160,10 @@ class ClaimedTasks:
             finally:
                 self._done[k].set()
 
-    def join(self) -> None:
-        self._work()
+    def join(self, from_back: bool = False) -> None:
+        """Run the tasks no helper has claimed (from the last one back with
+        ``from_back``), then wait for all."""
+        self._work(from_back)
         for ev in self._done:
             ev.wait()
         if self._errors:

@@ -437,7 +437,7 @@ PARALLEL_MIN = 1 << 20
 
 
 def sos_filter(
-    x: np.ndarray, sos: np.ndarray, state: FilterState, out: np.ndarray | None = None
+    x: np.ndarray, sos: np.ndarray, state: FilterState, out: np.ndarray | None = None, serial: bool = False
 ) -> tuple[np.ndarray, FilterState]:
     """Filter ``x`` through ``sos`` carrying ``state`` (numba, parallel over channels).
 
@@ -449,6 +449,9 @@ def sos_filter(
     state : FilterState
         Updated in place and returned.
     out : ndarray of float32, shape like ``x``, optional
+    serial : bool
+        Stay on the calling thread whatever the input's size (the
+        pipeline's own threads filter one segment while others detect).
 
     Returns
     -------
@@ -467,7 +470,7 @@ def sos_filter(
         out = np.empty(x.shape, dtype=np.float32)
     # Threads only pay on long inputs; with one thread the serial build is
     # faster (it vectorises over all channels at once).
-    parallel = x.size >= PARALLEL_MIN and x.shape[1] > 4 and numba.get_num_threads() > 1
+    parallel = not serial and x.size >= PARALLEL_MIN and x.shape[1] > 4 and numba.get_num_threads() > 1
     kernel = _sos_parallel if parallel else _sos_serial
     kernel(x, sos, state.zi, state.zi_unit, state.pending, out)
     return out, state

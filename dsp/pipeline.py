@@ -33,9 +33,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
-from functools import partial
-from itertools import pairwise
 
 import numba
 import numpy as np
@@ -44,12 +41,12 @@ from dsp import _engine
 from dsp._grouping import Grouper
 from dsp._ring import Ring
 from dsp._startup import (
-    ClaimedTasks,
     initial_noise,
     spike_threshold_scale,
     warm_start,
     zero_phase_filter,
 )
+from dsp._threaded import FIRST_SEGMENT_BLOCKS, run_threaded
 from dsp._types import Burst, Chunk
 from dsp.config import DetectorConfig
 from dsp.filters import (
@@ -64,12 +61,21 @@ from dsp.filters import (
 
 __all__ = ["Pipeline", "detect_bursts"]
 
-# Offline calls are cut into runs of this many blocks (25.6 s at 25 ms) so the
+# Offline calls are cut into runs of this many blocks (51.2 s at 25 ms) so the
 # kernel's event buffers stay small (a few MB) whatever the input length, yet
 # parallel regions are few: on a busy 2-core machine every parallel call can
 # wait a scheduler slice for its second thread (128-block runs made the
 # 2-thread chain 10x slower than 1 thread).
-_SEGMENT_BLOCKS = 1024
+_SEGMENT_BLOCKS = 2048
+
+# At most this many values (samples x channels) per segment: many channels at
+# a high rate get shorter segments (the rings grow by one segment).
+_SEGMENT_VALUES = 1 << 22
+
+# Longest a complete burst waits in the grouper before its features are
+# computed (merges across channels and with nearby spikes), s; the rings keep
+# this much on top of a segment.
+_GROUPING_LAG_S = 5.0
 
 
 _DEFAULT_CONFIG = DetectorConfig()
@@ -172,11 +178,18 @@ class Pipeline:
         self._sos = self._bp
         self._fstate = init_filter_state(self._bp, n_ch)
         self._es: _engine.EngineState | None = None
-        self._y_ring = Ring(int(cfg.ring_s * fs), n_ch)
-        self._raw_ring = Ring(int(cfg.ring_s * fs), n_ch)
-        n_hist = int(cfg.history_s * fs / bn) + 1
-        self._ms_hist = Ring(n_hist, n_ch, np.float64)
-        self._noise_hist = Ring(n_hist, n_ch, np.float64)
+        # Bursts are grouped after a whole segment of blocks has been written,
+        # so the rings keep a segment (and the grouper's hold-back) beyond the
+        # ring_s / history_s windows the features read: a burst's features
+        # then never depend on where a call or a segment ended.
+        self._ring_n = int(cfg.ring_s * fs)
+        self._hist_blocks = int(cfg.history_s * fs / bn) + 1
+        self._seg_blocks = max(FIRST_SEGMENT_BLOCKS, min(_SEGMENT_BLOCKS, _SEGMENT_VALUES // (bn * n_ch)))
+        self._lag_n = (self._seg_blocks + 1) * bn + int(_GROUPING_LAG_S * fs)
+        self._y_ring = Ring(self._ring_n + self._lag_n, n_ch)
+        self._raw_ring = Ring(self._ring_n + self._lag_n, n_ch)
+        self._ms_hist = Ring(self._hist_blocks + -(-self._lag_n // bn), n_ch, np.float64)
+        self._noise_hist = Ring(self._hist_blocks + -(-self._lag_n // bn), n_ch, np.float64)
         self._grouper = Grouper(self)
         self._out: list[Burst] = []
 
@@ -356,88 +369,19 @@ class Pipeline:
         its first rows when already computed (start-up, zero-phase mode)."""
         n_ch = self.n_channels
         threads = numba.get_num_threads() if self._parallel else 1
-        if not (threads > 1 and n_ch > 1):
-            # one thread (live chunks): filter, then detect
-            k = y_known.shape[0]
-            if k == 0:
-                y_known, _ = sos_filter(raw, self._sos, self._fstate)
-            elif k < raw.shape[0]:
-                y = np.empty(raw.shape, dtype=np.float32)
-                y[:k] = y_known
-                sos_filter(raw[k:], self._sos, self._fstate, out=y[k:])
-                y_known = y
-            self._run_serial(raw, y_known)
+        if threads > 1 and n_ch > 1:
+            run_threaded(self, raw, y_known, threads)
             return
-        if self._tail_raw.shape[0]:
-            raw = np.vstack([self._tail_raw, raw])
-            y_known = np.vstack([self._tail_y, y_known])
-        bn = self.block_n
-        n = raw.shape[0]
-        n_known = y_known.shape[0]
-        # One channel group per thread, even sizes: a smaller share for this
-        # thread (which also groups the previous segment's bursts) measured
-        # slower, as groups of <= 4 channels take the skewed filter.
-        cuts = [round(i * n_ch / threads) for i in range(threads + 1)]
-        spans = [(a, b) for a, b in pairwise(cuts) if b > a]
-        seg = _SEGMENT_BLOCKS * bn
-        done0 = self._done
-        # Segments of whole blocks counted from the first row, the last one
-        # with the partial block that becomes the tail. Threaded: while the
-        # helpers filter and detect segment k, this thread groups the bursts
-        # of segment k-1 and computes their features (pipelined).
-        pos = 0
-        prev: tuple | None = None
-        # room for a segment beyond the readable window: the threads store
-        # segment k while this thread still reads the rings for segment k-1
-        self._y_ring.reserve(seg + bn)
-        self._raw_ring.reserve(seg + bn)
-        while True:
-            end = n if n - pos < seg + bn else pos + seg
-            part = np.ascontiguousarray(raw[pos:end])
-            k = min(max(n_known - pos, 0), end - pos)
-            y = np.empty(part.shape, dtype=np.float32)
-            y[:k] = y_known[pos : pos + k]
-            nb = part.shape[0] // bn
-            start = done0 + pos
-            out = _engine.alloc_output(nb, bn, n_ch, by_channel=True)
-            fs_ = self._fstate
-            groups = [np.empty((part.shape[0], b - a), dtype=np.float32) for a, b in spans]
-            args = (self._sos, fs_.zi, fs_.zi_unit, fs_.pending, start, bn, self._fp, self._ip, *self._es_args(out))
-            known = y[:k]
-            job = ClaimedTasks(
-                [partial(self._group_task, g == 0, part, known, a, b, groups[g], nb * bn, start, args)
-                 for g, (a, b) in enumerate(spans)],
-                threads,
-            )
-            if prev is not None:
-                self._after_engine(*prev)
-            job.join()
-            for (a, b), buf in zip(spans, groups):  # the partial block's rows, for the tail
-                y[nb * bn :, a:b] = buf[nb * bn :]
-            # what the grouper may read of the kernel state, as of this segment's end
-            es = self._es
-            snap = replace(es, sp=es.sp.copy(), sp_peak=es.sp_peak.copy(), su=es.su.copy(), art=es.art.copy(),
-                           noise=es.noise.copy())
-            prev = (part[: nb * bn], None, out, snap) if nb else None
-            if end >= n:
-                if prev is not None:
-                    self._after_engine(*prev)
-                self._tail_raw = part[nb * bn :].copy()
-                self._tail_y = y[nb * bn :].copy()
-                return
-            pos = end
-
-    def _group_task(
-        self, with_raw: bool, part: np.ndarray, known: np.ndarray, a: int, b: int, buf: np.ndarray, n: int,
-        at: int, args: tuple,
-    ) -> None:
-        """One thread's share of a segment: filter and detect channels a..b,
-        then stage their filtered rows (and the raw rows, for one group) in
-        the rings; ``_after_engine`` makes them readable in order."""
-        _engine.run_group(part, known, a, b, buf, *args)
-        self._y_ring.stage_columns(at, a, b, buf[:n])
-        if with_raw:
-            self._raw_ring.stage(at, part[:n])
+        # one thread (live chunks): filter, then detect
+        k = y_known.shape[0]
+        if k == 0:
+            y_known, _ = sos_filter(raw, self._sos, self._fstate)
+        elif k < raw.shape[0]:
+            y = np.empty(raw.shape, dtype=np.float32)
+            y[:k] = y_known
+            sos_filter(raw[k:], self._sos, self._fstate, out=y[k:])
+            y_known = y
+        self._run_serial(raw, y_known)
 
     def _run_serial(self, raw: np.ndarray, y: np.ndarray) -> None:
         if self._tail_raw.shape[0]:
@@ -446,8 +390,8 @@ class Pipeline:
         bn = self.block_n
         n_blocks = raw.shape[0] // bn
         start = self._done
-        for b0 in range(0, n_blocks, _SEGMENT_BLOCKS):
-            b1 = min(n_blocks, b0 + _SEGMENT_BLOCKS)
+        for b0 in range(0, n_blocks, self._seg_blocks):
+            b1 = min(n_blocks, b0 + self._seg_blocks)
             self._engine_call(raw[b0 * bn : b1 * bn], y[b0 * bn : b1 * bn], start + b0 * bn)
         self._tail_raw = raw[n_blocks * bn :].copy()
         self._tail_y = y[n_blocks * bn :].copy()
@@ -464,20 +408,29 @@ class Pipeline:
     def _engine_call(self, raw: np.ndarray, y: np.ndarray, start: int) -> None:
         n_blocks = raw.shape[0] // self.block_n
         out = _engine.alloc_output(n_blocks, self.block_n, self.n_channels)
-        _engine.run_blocks_serial(
-            np.ascontiguousarray(raw), np.ascontiguousarray(y), start, self.block_n, self._fp, self._ip,
+        _engine.run_blocks(
+            np.ascontiguousarray(raw), np.ascontiguousarray(y), 0, self.n_channels, start, self.block_n, self._fp, self._ip,
             *self._es_args(out),
         )
         self._after_engine(raw, y, out)
+
+    def _keep_pending(self, n_next: int, staged: int = 0) -> None:
+        """Grow the sample rings so the rows pending bursts read survive the
+        next ``n_next`` rows (no helper thread may be staging meanwhile)."""
+        need = self._grouper.oldest_needed()
+        if need is not None:
+            self._y_ring.keep_from(need, n_next, staged)
+            self._raw_ring.keep_from(need, n_next, staged)
 
     def _after_engine(
         self, raw: np.ndarray, y: np.ndarray | None, out: _engine.EngineOutput,
         es: _engine.EngineState | None = None,
     ) -> None:
-        if y is None:  # staged by the threads (``_group_task``)
+        if y is None:  # staged by the helper thread (``_engine.helper_share``)
             self._y_ring.commit(raw.shape[0])
             self._raw_ring.commit(raw.shape[0])
         else:
+            self._keep_pending(raw.shape[0])
             self._y_ring.write(y)
             self._raw_ring.write(raw)
         self._ms_hist.write(out.blk_ms)

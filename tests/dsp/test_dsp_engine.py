@@ -25,8 +25,8 @@ def _run(raw, y, pipe, splits):
         r = np.ascontiguousarray(raw[b0 * bn : b1 * bn])
         yy = np.ascontiguousarray(y[b0 * bn : b1 * bn])
         out = _engine.alloc_output(b1 - b0, bn, raw.shape[1])
-        _engine.run_blocks_serial(
-            r, yy, b0 * bn, bn, pipe._fp, pipe._ip,
+        _engine.run_blocks(
+            r, yy, 0, r.shape[1], b0 * bn, bn, pipe._fp, pipe._ip,
             es.noise, es.e_ring, es.e_pos, es.e_sum, es.sp, es.sp_peak, es.env_ring, es.env_pos, es.su, es.art,
             es.raw, es.box, es.box_pos, es.ints, es.counts,
             out.blk_ms, out.blk_max, out.blk_noise, out.sp_rec, out.sp_val, out.sp_n, out.su_rec, out.su_n,

@@ -11,6 +11,7 @@ from dsp_synth import add_spike, add_sustained, burst_key, noise
 
 from dsp import (
     Chunk,
+    DetectorConfig,
     Pipeline,
     design_bandpass,
     design_mains_comb,
@@ -95,26 +96,33 @@ def test_numba_burst_features_equal_the_numpy_reference(kind):
                 assert feats[name] == pytest.approx(value, rel=1e-9, abs=1e-12), (name, n)
 
 
-def test_ring_staged_column_blocks_equal_row_writes():
+def test_ring_grows_to_keep_rows_a_pending_burst_needs():
     rng = np.random.default_rng(8)
-    a, b = Ring(50, 7), Ring(50, 7)
-    spans = [(0, 4), (4, 5), (5, 7)]
-    for k, n in enumerate((3, 30, 49, 1, 50, 20, 40)):
-        rows = rng.normal(size=(n, 7)).astype(np.float32)
-        if k == 2:
-            b.reserve(50)  # room added midway keeps the readable rows
-            assert b.capacity == 100 and b.keep == 50
-        a.write(rows)
-        if n <= b.capacity - b.keep:
-            for s0, s1 in spans:
-                b.stage_columns(b.end, s0, s1, rows[:, s0:s1].copy())
-            assert b.get(b.end, b.end + n)[0].shape[0] == 0  # staged rows are not readable yet
-            b.commit(n)
+    ring = Ring(50, 3)
+    ring.reserve(20)
+    ref = np.zeros((0, 3), np.float32)
+    for k, n in enumerate((30, 40, 20, 20, 20, 15, 20)):
+        rows = rng.normal(size=(n, 3)).astype(np.float32)
+        ref = np.vstack([ref, rows])
+        if k == 3:
+            # a burst still needs row 45; 20 rows are staged and not readable yet
+            ring.stage(ring.end, rows)
+            ring.keep_from(45, 20, staged=20)
+            assert ring.keep >= ring.end + 20 - 45
+            assert ring.get(ring.end, ring.end + 20)[0].shape[0] == 0
+            ring.commit(20)
+        elif n <= ring.capacity - ring.keep:
+            ring.stage(ring.end, rows)
+            ring.commit(n)
         else:
-            b.write(rows)
-        assert a.end == b.end and a.start == b.start
-        np.testing.assert_array_equal(a.get(0, a.end)[0], b.get(0, b.end)[0])
-        np.testing.assert_array_equal(a.get(a.end - 7, a.end - 2)[0], b.get(b.end - 7, b.end - 2)[0])
+            ring.write(rows)
+        got, a = ring.get(0, ring.end)
+        assert a == ring.start and ring.end == ref.shape[0]
+        np.testing.assert_array_equal(got, ref[a:])
+        if k == 3:
+            assert a <= 45  # the needed row is still there
+    # rows dropped before the regrow are never returned as if held
+    assert ring.first > 0 and ring.get(0, 10)[0].shape[0] == 0
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
@@ -146,3 +154,56 @@ def test_threaded_segments_give_the_same_bursts_as_one_thread(n_ch):
         live += pipe.process(Chunk(x[i : i + 7001], fs, i / fs, names))
     live += pipe.flush()
     assert sorted(burst_key(b) for b in live) == sorted(runs[0])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bursts_longer_than_the_feature_window_do_not_depend_on_chunking(threads):
+    # A cramp longer than ring_s, ending early in a 25.6 s segment: its
+    # features read its last ring_s seconds whether it was finalised 0.1 s
+    # or a whole segment after its end (the rings once held ring_s only, so
+    # offline features saw less of it than live ones did).
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("needs 2 numba threads")
+    fs = 1000.0
+    n_ch = 4
+    x = noise(140_000, n_ch, seed=12)
+    add_sustained(x, fs, 20.0, 53.0, 1, 40.0)  # 33 s, ends 1.8 s into a 25.6 or 51.2 s segment
+    add_sustained(x, fs, 60.0, 75.0, 2, 30.0)
+    for k, t in enumerate(np.arange(2.0, 135.0, 3.1)):
+        add_spike(x, fs, float(t), k % n_ch, 80.0)
+    names = tuple(f"c{i}" for i in range(n_ch))
+    cfg = DetectorConfig(ring_s=8.0, history_s=12.0)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(threads)
+        pipe = Pipeline(fs, names, mains_hz=50.0, config=cfg)
+        whole = [burst_key(b) for b in pipe.process(Chunk(x, fs, 0.0, names)) + pipe.flush()]
+    finally:
+        numba.set_num_threads(before)
+    pipe = Pipeline(fs, names, mains_hz=50.0, config=cfg)
+    live = []
+    for i in range(0, x.shape[0], 7001):
+        live += pipe.process(Chunk(x[i : i + 7001], fs, i / fs, names))
+    live += pipe.flush()
+    long_ones = [b for b in whole if b[0] == "sustained" and b[4] - b[3] > 10.0]
+    assert len(long_ones) == 2 and all(dict(b[6])["peak_snr"] > 5 for b in long_ones)
+    assert sorted(whole) == sorted(burst_key(b) for b in live)
+
+
+def test_a_spike_held_behind_a_long_cramp_keeps_its_samples():
+    # Spike groups are released in time order, so a twitch on one channel
+    # waits while a spike inside a long sustained run on another channel is
+    # held. Its samples must still be there when it is finally grouped (the
+    # rings grow for it), else its peak and features were lost (0 µV, NaN).
+    fs = 1000.0
+    x = noise(130_000, 2, seed=21)
+    add_sustained(x, fs, 10.0, 120.0, 0, 30.0)
+    add_spike(x, fs, 10.3, 0, 150.0)
+    t_twitch = add_spike(x, fs, 11.0, 1, 80.0)
+    names = ("c0", "c1")
+    pipe = Pipeline(fs, names, mains_hz=50.0, config=DetectorConfig(ring_s=4.0))
+    bursts = pipe.process(Chunk(x, fs, 0.0, names)) + pipe.flush()
+    twitch = [b for b in bursts if b.channels == ("c1",) and abs(b.features["t_peak_s"] - t_twitch) < 0.02]
+    assert len(twitch) == 1
+    assert twitch[0].peak_uv > 50 and twitch[0].features["peak_snr"] > 10
+    assert all(b.peak_uv > 0 for b in bursts)
