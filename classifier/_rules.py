@@ -89,6 +89,20 @@ SPREAD_MIN_CHANNELS = 6
 CONFINED_FRACTION = 0.5
 SPREAD_FRACTION = 0.75
 CONFINED_VOTE = 1.2
+#: Cramping units' MUAPs are shorter than voluntary ones (lambda x 0.8-0.95,
+#: mean power frequency +10-35 %: science.md §1.7 "MPF up", §3.2 [R24, R26]).
+#: At >= 500 Hz sampling a burst's zero-crossing rate (zc_hz, a
+#: mean-frequency proxy) at or above HIGH_ZC_HZ is cramp evidence: on tuning
+#: seeds, at >= 8x noise, cramps had medians of 115-118 crossings/s, voluntary
+#: contractions 99-101 (90th percentile 107). Weaker bursts get no vote (noise
+#: adds crossings of its own), nor do on-off envelopes (repeated movements).
+#: At 200-250 Hz the boards' filters compress the band: there cramps had 66
+#: against 57-61 (90th percentile 65), and a real Myo recording of fists at
+#: 200 Hz had 59, so no vote.
+HIGH_ZC_HZ = 110.0
+HIGH_ZC_MIN_FS = 500.0
+HIGH_ZC_MIN_SNR = 8.0
+HIGH_ZC_VOTE = 1.0
 #: A "sustained" burst up to CLUSTER_MAX_S long whose envelope varies this
 #: much (CV of 100 ms blocks) is a few twitches close together, not a
 #: contraction: on tuning seeds such 0.3-0.75 s bursts at rest held 2-5 truth
@@ -365,7 +379,20 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
     spread = _spread_vote(burst, n_channels)
     if spread is not None:
         votes.append(spread)
+    zc = feature(burst, "zc_hz")
+    if _high_frequency(burst, zc):
+        votes.append((HIGH_ZC_VOTE, f"fast-oscillating signal ({zc:.0f} crossings/s): short motor-unit potentials, "
+                                    "as in a cramp"))
     return votes
+
+
+def _high_frequency(burst: Burst, zc: float) -> bool:
+    return (
+        zc >= HIGH_ZC_HZ
+        and feature(burst, "fs") >= HIGH_ZC_MIN_FS
+        and feature(burst, "mean_snr") >= HIGH_ZC_MIN_SNR
+        and not _on_off(burst)
+    )
 
 
 def _on_off(burst: Burst) -> bool:
