@@ -62,8 +62,10 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
     n = raw.shape[0]
     seg = p._seg_blocks * bn
     # Segments of whole blocks counted from the first row, the last one
-    # with the partial block that becomes the tail. The first one is
-    # short: it is filtered before the threads start, on this thread.
+    # with the partial block that becomes the tail. The first one is short
+    # (this thread filters it before the threads start) and the next ones
+    # grow 4x up to the full length, so neither thread waits long for the
+    # other while the pipeline fills.
     bounds = []
     pos = 0
     size = min(seg, FIRST_SEGMENT_BLOCKS * bn)
