@@ -135,13 +135,19 @@ class _ZoomKeeper:
             centre = float(ev.features.get("t_peak_s", float("nan")))
             if not np.isfinite(centre):
                 centre = (ev.onset_s + ev.offset_s) / 2
+            centres = [centre]
             if ev.trial_type in ("cramp", "voluntary"):
-                centre = ev.onset_s  # the onset is what tells a cramp from a voluntary ramp
-            start = round((centre - half - self.buf_t0) * self.fs)
-            stop = round((centre + half - self.buf_t0) * self.fs)
-            if start < 0 or stop > len(self.buf):
-                continue  # already out of the buffer: later events of this class will do
-            got.append((ev, self.buf[start:stop].copy(), self.buf_t0 + start / self.fs))
+                # The onset is what tells a cramp from a voluntary ramp; a long
+                # one is decided minutes after it, when only its end (the
+                # fade, evidence too) is still in the buffer.
+                centres = [ev.onset_s, ev.offset_s]
+            for centre in centres:
+                start = round((centre - half - self.buf_t0) * self.fs)
+                stop = round((centre + half - self.buf_t0) * self.fs)
+                if start >= 0 and stop <= len(self.buf):
+                    got.append((ev, self.buf[start:stop].copy(), self.buf_t0 + start / self.fs))
+                    break
+            # else: out of the buffer; later events of this class will do
 
 
 def analyze_chunks(

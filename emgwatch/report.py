@@ -90,6 +90,10 @@ def _display_filter(y: np.ndarray, fs: float, mains_hz: float) -> np.ndarray:
     return sosfiltfilt(sos, y, padlen=min(len(y) - 1, 3 * (2 * len(sos) + 1)))
 
 
+def _fmt_len(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def _draw_zoom(ax, result: AnalysisResult, trial_type: str) -> None:
     examples = result.zooms.get(trial_type, [])
     ax.set_title(f"{trial_type}: example" if examples else f"{trial_type}: none found", fontsize=10,
@@ -116,7 +120,8 @@ def _draw_zoom(ax, result: AnalysisResult, trial_type: str) -> None:
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{ch} (µV{', filtered' if filtered else ''})")
     words = textwrap.shorten(ev.evidence, 150, placeholder=" ...")
-    ax.set_title(f"{trial_type} (conf. {ev.confidence:.2f})", fontsize=10,
+    part = "" if t[keep][0] <= ev.onset_s else f", its end ({_fmt_len(ev.duration_s)} long)"
+    ax.set_title(f"{trial_type} (conf. {ev.confidence:.2f}){part}", fontsize=10,
                  color=CLASS_COLOURS[trial_type])
     ax.text(0.0, -0.32, textwrap.fill(words, 48), transform=ax.transAxes, va="top", fontsize=7)
 

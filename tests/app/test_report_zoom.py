@@ -25,3 +25,22 @@ def test_display_filter_removes_the_mains_hum_dsp_found():
     # Without mains found on the channel only the DC goes.
     kept = _display_filter(x, fs, math.nan)
     assert np.sqrt(np.mean(kept[middle] ** 2)) > 3.0
+
+
+def test_a_cramp_decided_minutes_after_its_onset_gets_a_zoom_of_its_end():
+    # Events come when they end; the zoom keeper holds seconds of signal, so a
+    # 5 min cramp's onset is gone. Its end (the fade) is shown instead of
+    # "cramp: none found" beside a cramp in the top panel.
+    from dsp import Chunk, Event
+    from emgwatch.analysis import _ZoomKeeper
+
+    fs = 250.0
+    keeper = _ZoomKeeper(fs, 2)
+    for k in range(310):  # 310 s in 1 s chunks
+        keeper.add(Chunk(np.full((250, 2), float(k), np.float32), fs, float(k), ("a", "b")))
+    cramp = Event(("a",), 10.0, 305.0, 80.0, "cramp", 0.9, "sustained", "", {})
+    keeper.offer([cramp])
+    (ev, data, t0), = keeper.zooms["cramp"]
+    assert ev is cramp
+    assert t0 < 305.0 < t0 + len(data) / fs  # around the offset
+    assert data[0, 0] >= 300.0  # samples from the end, not stale ones
