@@ -474,7 +474,7 @@ def _stage_rows(ring, at, rows):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def helper_share(
-    x_next, y_next, n_known, sos, zi, zi_unit, pending, ring_y, ring_raw, at,
+    x_next, y_next, n_known, sos, zi, zi_unit, pending, gap, hold_n, ring_y, ring_raw, at,
     raw, y, c0, c1, start, block_n, fp, ip,
     noise, e_ring, e_pos, e_sum, sp, sp_peak, env_ring, env_pos, su, art, rawst, box, box_pos, ints, counts,
     blk_ms, blk_max, blk_noise, sp_rec, sp_val, sp_n, su_rec, su_n, ar_rec, ar_n, po_rec, po_val, po_n,
@@ -487,7 +487,10 @@ def helper_share(
     # interval per wait: with a task per channel two threads were no faster
     # than one).
     if x_next.shape[0] > n_known:
-        _sos_rows(x_next, n_known, x_next.shape[0], sos, zi, zi_unit, pending, y_next, n_known, 0, x_next.shape[1], 0)
+        _sos_rows(
+            x_next, n_known, x_next.shape[0], sos, zi, zi_unit, pending, gap, hold_n, y_next, n_known, 0,
+            x_next.shape[1], 0,
+        )
     n_full = (raw.shape[0] // block_n) * block_n
     _stage_rows(ring_y, at, y[:n_full])
     _stage_rows(ring_raw, at, raw[:n_full])

@@ -132,26 +132,41 @@ def sos_filter_reference(
 ) -> tuple[np.ndarray, FilterState]:
     """Plain scipy version of ``sos_filter`` (same semantics), for tests.
 
-    Runs ``scipy.signal.sosfilt`` on each finite stretch of each channel,
-    starting each stretch in steady state for its first sample.
+    Per channel, sample by sample: a lost sample within ``state.hold_n`` of
+    the last finite one is filtered as that value (output 0); after a longer
+    gap the channel restarts in steady state for its next finite sample.
+    Each run of filtered rows goes through ``scipy.signal.sosfilt``.
     """
     x64 = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
     y = np.zeros(x.shape, dtype=np.float64)
     for c in range(x.shape[1]):
-        finite = np.isfinite(x64[:, c])
-        i = 0
-        n = x.shape[0]
-        while i < n:
-            if not finite[i]:
+        fed = np.zeros(n)  # what the cascade sees
+        runs = np.zeros(n, dtype=bool)  # rows that go through the cascade
+        restart = np.zeros(n, dtype=bool)
+        for i in range(n):
+            if np.isfinite(x64[i, c]):
+                restart[i] = bool(state.pending[c])
+                state.pending[c] = False
+                fed[i] = x64[i, c]
+                state.gap[c] = (x64[i, c], 0.0)
+                runs[i] = True
+            elif not state.pending[c] and state.gap[c, 1] < state.hold_n:
+                fed[i] = state.gap[c, 0]
+                state.gap[c, 1] += 1.0
+                runs[i] = True
+            else:
                 state.pending[c] = True
+        i = 0
+        while i < n:
+            if not runs[i]:
                 i += 1
                 continue
-            j = i
-            while j < n and finite[j]:
+            j = i + 1
+            while j < n and runs[j] and not restart[j]:
                 j += 1
-            if state.pending[c]:
-                state.zi[:, :, c] = state.zi_unit * x64[i, c]
-                state.pending[c] = False
-            y[i:j, c], state.zi[:, :, c] = signal.sosfilt(sos, x64[i:j, c], zi=state.zi[:, :, c])
+            zi = state.zi_unit * fed[i] if restart[i] else state.zi[:, :, c]
+            y[i:j, c], state.zi[:, :, c] = signal.sosfilt(sos, fed[i:j], zi=zi)
             i = j
+        y[~np.isfinite(x64[:, c]), c] = 0.0
     return y.astype(np.float32), state

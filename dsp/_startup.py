@@ -43,6 +43,7 @@ def warm_start(state: FilterState, sos: np.ndarray, x: np.ndarray, fs: float) ->
         shift = float(seg[:m, 0].astype(np.float64).mean() - seg[n - m :, 0].astype(np.float64).mean())
         state.zi[:, :, c] = st.zi[:, :, 0] + state.zi_unit * shift
         state.pending[c] = False
+        state.gap[c] = (float(seg[0, 0]), 0.0)
 
 
 def initial_noise(x: np.ndarray, y: np.ndarray, fs: float, block_n: int, config: DetectorConfig) -> np.ndarray:

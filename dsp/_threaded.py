@@ -103,7 +103,8 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
         n_prev = prev[0].shape[0] if prev is not None else 0
         p._keep_pending(n_prev, staged=n_prev)
         helper = partial(
-            _engine.helper_share, x_next, y_next, n_known, p._sos, fs_.zi, fs_.zi_unit, fs_.pending,
+            _engine.helper_share, x_next, y_next, n_known, p._sos, fs_.zi, fs_.zi_unit, fs_.pending, fs_.gap,
+            fs_.hold_n,
             p._y_ring.buf, p._raw_ring.buf, start, part, y, share, n_ch, start, bn, p._fp, p._ip,
             *es_args,
         )

@@ -117,6 +117,10 @@ class DetectorConfig:
     history_s : float
         Seconds of block envelope history kept (envelope features of
         sustained bursts up to this long are exact).
+    dropout_hold_s : float
+        Lost samples up to this long are bridged in the filters by holding
+        the last value (reported as dropout all the same); after a longer
+        gap the filters restart.
     """
 
     band_low_hz: float = 20.0
@@ -156,6 +160,7 @@ class DetectorConfig:
     artifact_merge_s: float = 0.1
     ring_s: float = 30.0
     history_s: float = 900.0
+    dropout_hold_s: float = 0.1
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -182,20 +182,30 @@ class FilterState:
         ``scipy.signal.sosfilt_zi(sos)``: steady state for a unit step.
     pending : ndarray of bool, shape (n_channels,)
         True when the channel starts afresh at its next finite sample
-        (at the start, and after a dropout).
+        (at the start, and after a dropout longer than ``hold_n``).
+    gap : ndarray of float64, shape (n_channels, 2)
+        Per channel, the last finite input (µV) and how many lost samples
+        since it have been bridged by holding it.
+    hold_n : int
+        Lost samples (NaN/inf) bridged by holding the last finite value, so
+        the filter runs on through a short dropout (a lost BLE packet)
+        instead of restarting; a longer gap restarts the channel.
     """
 
     zi: np.ndarray
     zi_unit: np.ndarray
     pending: np.ndarray
+    gap: np.ndarray
+    hold_n: int = 0
 
     @property
     def n_channels(self) -> int:
         return int(self.zi.shape[2])
 
 
-def init_filter_state(sos: np.ndarray, n_channels: int) -> FilterState:
-    """A state whose channels start in steady state at their first finite sample."""
+def init_filter_state(sos: np.ndarray, n_channels: int, hold_n: int = 0) -> FilterState:
+    """A state whose channels start in steady state at their first finite
+    sample and hold the last one through up to ``hold_n`` lost samples."""
     sos = np.asarray(sos, dtype=np.float64)
     if sos.ndim != 2 or sos.shape[1] != 6:
         raise ValueError(f"init_filter_state: sos array must be shape (n_sections, 6), got {sos.shape}")
@@ -205,6 +215,8 @@ def init_filter_state(sos: np.ndarray, n_channels: int) -> FilterState:
         zi=np.zeros((n_sec, 2, n_channels)),
         zi_unit=np.ascontiguousarray(zi_unit),
         pending=np.ones(n_channels, dtype=np.bool_),
+        gap=np.zeros((n_channels, 2)),
+        hold_n=int(hold_n),
     )
 
 
@@ -326,7 +338,7 @@ def _cascade(v, m, sos, z):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, y, y0, c0, c1, s0):  # pragma: no cover - compiled
+def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, s0):  # pragma: no cover - compiled
     # Rows i0..i1 of channels c0..c1 of ``x`` into rows y0.. of ``y``; ``zi``,
     # ``pending`` and ``y``'s columns are indexed from channel ``s0`` (0 for
     # the whole array, c0 for a thread's private copy), so every caller
@@ -355,6 +367,9 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, y, y0, c0, c1, s0):  # pragm
         if clean and _clean(x, t0, t1, c0, c1):
             while t1 < i1 and _clean(x, t1, min(i1, t1 + _TILE), c0, c1):
                 t1 = min(i1, t1 + _TILE)
+            for j in range(m):
+                gap[c0 + j - s0, 0] = np.float64(x[t1 - 1, c0 + j])
+                gap[c0 + j - s0, 1] = 0.0
             if skew and t1 - t0 >= 64:  # shorter runs pay more in the skew's ends than they gain
                 _sos_skew(x, t0, t1, c0, m, sos, z, y, y0 + t0 - i0, c0 - s0)
                 t0 = t1
@@ -373,14 +388,24 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, y, y0, c0, c1, s0):  # pragm
                 c = c0 + j - s0
                 xv = np.float64(x[i, c0 + j])
                 if not np.isfinite(xv):
-                    # Lost sample: output 0, restart the channel at its next
-                    # finite sample (the state computed from 0 is discarded).
-                    pending[c] = True
+                    # Lost sample: output 0. A short gap is bridged by holding
+                    # the last value (a restart rings in the notches and
+                    # high-pass for tens of ms, and BLE boards lose a packet
+                    # every few seconds); after a longer one the channel
+                    # restarts at its next finite sample (the state computed
+                    # meanwhile is discarded).
                     ok[j] = False
-                    v[j] = 0.0
+                    if not pending[c] and gap[c, 1] < hold_n:
+                        gap[c, 1] += 1.0
+                        v[j] = gap[c, 0]
+                    else:
+                        pending[c] = True
+                        v[j] = 0.0
                     continue
                 ok[j] = True
                 v[j] = xv
+                gap[c, 0] = xv
+                gap[c, 1] = 0.0
                 if pending[c]:
                     for s in range(n_sec):
                         z[s, 0, j] = zi_unit[s, 0] * xv
@@ -398,7 +423,7 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, y, y0, c0, c1, s0):  # pragm
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _sos_parallel(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
+def _sos_parallel(x, sos, zi, zi_unit, pending, gap, hold_n, y):  # pragma: no cover - compiled
     # Each thread filters a group of 4 channels into its own state copy and
     # its own output buffer, then the buffers are interleaved into ``y`` by
     # time ranges. Writing ``y`` and ``zi`` directly made two threads share
@@ -412,9 +437,11 @@ def _sos_parallel(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compil
         c1 = min(n_ch, c0 + 4)
         zg = np.ascontiguousarray(zi[:, :, c0:c1])
         pg = pending[c0:c1].copy()
-        _sos_rows(x, 0, n, sos, zg, zi_unit, pg, tmp[g], 0, c0, c1, c0)
+        gg = gap[c0:c1].copy()
+        _sos_rows(x, 0, n, sos, zg, zi_unit, pg, gg, hold_n, tmp[g], 0, c0, c1, c0)
         zi[:, :, c0:c1] = zg
         pending[c0:c1] = pg
+        gap[c0:c1] = gg
     step = 8192
     for b in numba.prange((n + step - 1) // step):
         for i in range(b * step, min(n, (b + 1) * step)):
@@ -425,8 +452,8 @@ def _sos_parallel(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, nogil=True)
-def _sos_serial(x, sos, zi, zi_unit, pending, y):  # pragma: no cover - compiled
-    _sos_rows(x, 0, x.shape[0], sos, zi, zi_unit, pending, y, 0, 0, x.shape[1], 0)
+def _sos_serial(x, sos, zi, zi_unit, pending, gap, hold_n, y):  # pragma: no cover - compiled
+    _sos_rows(x, 0, x.shape[0], sos, zi, zi_unit, pending, gap, hold_n, y, 0, 0, x.shape[1], 0)
 
 
 #: Below this many values (samples x channels) the serial kernels run. Threads
@@ -472,5 +499,5 @@ def sos_filter(
     # faster (it vectorises over all channels at once).
     parallel = not serial and x.size >= PARALLEL_MIN and x.shape[1] > 4 and numba.get_num_threads() > 1
     kernel = _sos_parallel if parallel else _sos_serial
-    kernel(x, sos, state.zi, state.zi_unit, state.pending, out)
+    kernel(x, sos, state.zi, state.zi_unit, state.pending, state.gap, state.hold_n, out)
     return out, state

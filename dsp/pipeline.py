@@ -176,7 +176,8 @@ class Pipeline:
         self._tail_raw = np.zeros((0, n_ch), dtype=np.float32)
         self._tail_y = np.zeros((0, n_ch), dtype=np.float32)
         self._sos = self._bp
-        self._fstate = init_filter_state(self._bp, n_ch)
+        self._hold_n = round(cfg.dropout_hold_s * fs)
+        self._fstate = init_filter_state(self._bp, n_ch, self._hold_n)
         self._es: _engine.EngineState | None = None
         # Bursts are grouped after a whole segment of blocks has been written,
         # so the rings keep a segment (and the grouper's hold-back) beyond the
@@ -341,7 +342,7 @@ class Pipeline:
             self.mains_lines = mains_lines(self.mains_hz, self.fs)
         comb = design_mains_comb(self.mains_lines, self.fs, cfg.mains_q)
         self._sos = np.ascontiguousarray(np.vstack([self._bp, comb]))
-        self._fstate = init_filter_state(self._sos, self.n_channels)
+        self._fstate = init_filter_state(self._sos, self.n_channels, self._hold_n)
         if comb.shape[0] and not self.zero_phase:
             self._warm_comb(x, comb)
         if self.zero_phase:

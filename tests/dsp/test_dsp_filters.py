@@ -77,6 +77,44 @@ def test_steady_state_start_absorbs_a_large_dc_offset():
     assert np.abs(zero_start[:200]).max() > 1000.0  # what a zero-state start would do
 
 
+@pytest.mark.parametrize("hold_n", [0, 5, 40])
+def test_numba_kernel_equals_reference_with_held_and_long_gaps(hold_n):
+    # Gaps shorter and longer than hold_n, on one channel or all, across
+    # the kernel's 256-row tiles; then the same input in chunks.
+    sos = _sos()
+    x = noise(6000, 3, seed=4)
+    for a, b, cols in ((300, 302, [0]), (700, 705, [0, 1, 2]), (1200, 1240, [1]), (1500, 1600, [2]),
+                       (2040, 2060, [0, 1, 2]), (2550, 2551, [0]), (3000, 3006, [1]), (5990, 6000, [2])):
+        x[a:b, cols] = np.nan
+    ref, ref_state = sos_filter_reference(x, sos, init_filter_state(sos, 3, hold_n))
+    y, state = sos_filter(x, sos, init_filter_state(sos, 3, hold_n))
+    assert np.allclose(y, ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+    np.testing.assert_array_equal(state.pending, ref_state.pending)
+    np.testing.assert_allclose(state.gap, ref_state.gap)
+    chunked = init_filter_state(sos, 3, hold_n)
+    parts = [sos_filter(x[i : i + 333], sos, chunked)[0] for i in range(0, 6000, 333)]
+    assert np.max(np.abs(np.vstack(parts) - y)) <= 1e-6 * np.abs(y).max()
+
+
+@pytest.mark.parametrize("hum_uv", [0.0, 50.0])
+def test_a_held_short_gap_rings_less_than_a_restart(hum_uv):
+    # A lost BLE packet (10 ms at 200 Hz), with and without 50 Hz hum on the
+    # line: past the first 30 ms (the classifier's restart window) holding
+    # the last value through the gap disturbs the output far less than
+    # restarting the filters, whose notches ring for a quarter second.
+    fs = 200.0
+    sos = np.vstack([design_bandpass(fs), design_mains_comb(mains_lines(50.0, fs), fs)])
+    t = np.arange(4000) / fs
+    x = noise(4000, 1, seed=5, dc=None) + np.float32(400.0)
+    x[:, 0] += (hum_uv * np.sin(2 * np.pi * 50.0 * t + 0.3)).astype(np.float32)
+    clean, _ = sos_filter(x, sos, init_filter_state(sos, 1, 20))
+    x[2000:2002] = np.nan
+    held, _ = sos_filter(x, sos, init_filter_state(sos, 1, 20))
+    restarted, _ = sos_filter(x, sos, init_filter_state(sos, 1, 0))
+    later = slice(2008, 2030)  # 30-150 ms after the gap
+    assert np.abs(held[later] - clean[later]).max() < 0.5 * np.abs(restarted[later] - clean[later]).max()
+
+
 def test_dropout_resets_the_channel_instead_of_poisoning_it():
     sos = design_bandpass(FS)
     x = noise(3000, 1, dc=None) + np.float32(1000.0)
