@@ -87,6 +87,12 @@ ECHO_RATIO = 4.0
 SAME_DISCHARGE_S = 0.010
 SAME_DISCHARGE_WIDE_S = 0.025
 SAME_DISCHARGE_RATIO = 2.0
+#: ... and never less than this many samples: at 200-250 Hz a MUAP is 2-6
+#: samples wide, and |y| peaks on different phases of it on different
+#: channels (on tuning seeds at 250 Hz one twitch came out as two events, 16 ms
+#: = 4 samples apart, 35 times). 4.5 samples: precision +1.0 (250 Hz) and
+#: +2.0 (200 Hz) points, recall -0.5 and -0.3; 1 kHz unchanged.
+SAME_DISCHARGE_SAMPLES = 4.5
 #: A muscle that has produced spikes at this rate for a minute (dsp's
 #: prior_spike_rate, per min) and is still producing BUSY_COUNT within
 #: +-BUSY_HALF_S on all channels is contracting, not twitching: on tuning seeds
@@ -281,13 +287,19 @@ def larger_twin(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     for b in context:
         if b is burst or not (b.kind == "spike" or discharge_like(b)):
             continue
-        dt = abs(t_peak(b) - t)
-        big = abs(b.peak_uv)
-        if (dt <= SAME_DISCHARGE_S and big > abs(burst.peak_uv)) or (
-            dt <= SAME_DISCHARGE_WIDE_S and big >= SAME_DISCHARGE_RATIO * abs(burst.peak_uv)
-        ):
+        if _same_discharge(burst, b, abs(t_peak(b) - t)):
             return b
     return None
+
+
+def _same_discharge(burst: Burst, other: Burst, dt: float) -> bool:
+    """Is ``other``, peaking ``dt`` s from ``burst``, the same discharge seen larger?"""
+    big = abs(other.peak_uv)
+    fs = burst.features.get("fs", math.nan)
+    near = max(SAME_DISCHARGE_S, SAME_DISCHARGE_SAMPLES / fs) if fs > 0 else SAME_DISCHARGE_S
+    return (dt <= near and big > abs(burst.peak_uv)) or (
+        dt <= SAME_DISCHARGE_WIDE_S and big >= SAME_DISCHARGE_RATIO * abs(burst.peak_uv)
+    )
 
 
 def steep_edge(burst: Burst) -> bool:
@@ -445,10 +457,7 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
             and max(big, mine) <= DENSE_SIZE_RATIO * max(min(big, mine), 1e-9)
         ):
             dense += 1
-        big = abs(b.peak_uv)
-        if (dt <= SAME_DISCHARGE_S and big > abs(burst.peak_uv)) or (
-            dt <= SAME_DISCHARGE_WIDE_S and big >= SAME_DISCHARGE_RATIO * abs(burst.peak_uv)
-        ):
+        if _same_discharge(burst, b, dt):
             return f"same discharge as the larger spike on {b.channels[0]}"
         if (
             ECHO_MIN_S <= t - t_peak(b) <= ECHO_S

@@ -381,8 +381,8 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
         votes.append(spread)
     zc = feature(burst, "zc_hz")
     if _high_frequency(burst, zc):
-        votes.append((HIGH_ZC_VOTE, f"fast-oscillating signal ({zc:.0f} crossings/s): short motor-unit potentials, "
-                                    "as in a cramp"))
+        reason = f"fast-oscillating signal ({zc:.0f} crossings/s): short motor-unit potentials, as in a cramp"
+        votes.append((HIGH_ZC_VOTE, reason))
     return votes
 
 

@@ -472,3 +472,17 @@ def test_a_spike_dsp_saw_next_to_sustained_activity_is_part_of_it():
     assert len(run([alone])) == 1
     clf = Classifier(1000.0, CH)
     assert clf.feed([near]) + clf.flush() == [] and clf.n_absorbed == 1
+
+
+def test_a_twitch_peaking_4_samples_apart_on_two_channels_is_one_event_at_250_hz():
+    # At 250 Hz |y| peaks on different phases of one MUAP on neighbouring
+    # channels, 16 ms (4 samples) apart: one twitch, not two. At 1 kHz
+    # peaks 16 ms apart are separate discharges.
+    def pair(fs):
+        main = spike(5.0, ch=("calf_1",), peak=90.0, fs=fs)
+        side = spike(5.016, ch=("calf_2", "calf_3"), peak=60.0, fs=fs)
+        return classify([main, side], fs=fs, channels=CH)
+
+    (one,) = pair(250.0)
+    assert one.channels == ("calf_1",) and one.trial_type == "fasciculation"
+    assert [e.channels for e in pair(1000.0)] == [("calf_1",), ("calf_2", "calf_3")]
