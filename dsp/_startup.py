@@ -147,12 +147,12 @@ class ClaimedTasks:
             # this thread does the work in ``join``.
             self._started.wait(_HELPER_START_WAIT_S)
 
-    def _work(self, from_back: bool = False) -> None:
+    def _work(self) -> None:
         while True:
             with self._claim:
                 if not self._order:
                     return
-                k = self._order.pop() if from_back else self._order.popleft()
+                k = self._order.popleft()
             self._started.set()
             try:
                 self._tasks[k]()
@@ -161,10 +161,9 @@ class ClaimedTasks:
             finally:
                 self._done[k].set()
 
-    def join(self, from_back: bool = False) -> None:
-        """Run the tasks no helper has claimed (from the last one back with
-        ``from_back``), then wait for all."""
-        self._work(from_back)
+    def join(self) -> None:
+        """Run the tasks no helper has claimed, then wait for all."""
+        self._work()
         for ev in self._done:
             ev.wait()
         if self._errors:
