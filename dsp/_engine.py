@@ -64,6 +64,16 @@ def _put_row(dst, c, src):  # pragma: no cover - compiled
         dst[c, k] = src[k]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _close_art(ar_rec, c, l_n, l_art, kind):  # pragma: no cover - compiled
+    # record channel c's open artefact run of this kind
+    m = l_n[2]
+    ar_rec[c, m, 0] = kind
+    ar_rec[c, m, 1] = l_art[kind, 1]
+    ar_rec[c, m, 2] = l_art[kind, 2]
+    l_n[2] = m + 1
+
+
 @numba.njit(cache=True, nogil=True)
 def _channel(
     c, raw, y, yc, start, block_n, b_lo, b_hi, fp, ip,
@@ -316,20 +326,12 @@ def _channel(
                     l_art[kind, 2] = max(k_off, l_art[kind, 2])
                 else:
                     if l_art[kind, 0] == 1:
-                        m = l_n[2]
-                        ar_rec[c, m, 0] = kind
-                        ar_rec[c, m, 1] = l_art[kind, 1]
-                        ar_rec[c, m, 2] = l_art[kind, 2]
-                        l_n[2] = m + 1
+                        _close_art(ar_rec, c, l_n, l_art, kind)
                     l_art[kind, 0] = 1
                     l_art[kind, 1] = k_on
                     l_art[kind, 2] = k_off
             elif l_art[kind, 0] == 1 and blk_end - l_art[kind, 2] > art_merge:
-                m = l_n[2]
-                ar_rec[c, m, 0] = kind
-                ar_rec[c, m, 1] = l_art[kind, 1]
-                ar_rec[c, m, 2] = l_art[kind, 2]
-                l_n[2] = m + 1
+                _close_art(ar_rec, c, l_n, l_art, kind)
                 l_art[kind, 0] = 0
         # ---- sustained detector ----
         pos = l_env_pos[0]

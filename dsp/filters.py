@@ -239,6 +239,19 @@ def _sosfilt_zi(sos_bytes: bytes, n_sec: int) -> np.ndarray:
     return signal.sosfilt_zi(np.frombuffer(sos_bytes).reshape(n_sec, 6))
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _lanes(W, src, dst, q0, q1):  # pragma: no cover - compiled
+    # Lanes q0..q1 (section s, channel j at s * _MW + j) take one step: input
+    # from W[src + q], output to W[dst + q]. Inlined with constant offsets at
+    # the full steps, so the loop still vectorises.
+    for q in range(q0, q1):
+        vi = W[src + q]
+        out = W[_B0 + q] * vi + W[_Z0 + q]
+        W[_Z0 + q] = W[_B1 + q] * vi - W[_A1 + q] * out + W[_Z1 + q]
+        W[_Z1 + q] = W[_B2 + q] * vi - W[_A2 + q] * out
+        W[dst + q] = out
+
+
 @numba.njit(cache=True, nogil=True)
 def _sos_skew(x, r0, r1, c0, m, sos, z, y, y0, ys0):  # pragma: no cover - compiled
     # Rows r0..r1 of channels c0..c0+m (m <= _MW), all finite, delays ``z``
@@ -267,22 +280,12 @@ def _sos_skew(x, r0, r1, c0, m, sos, z, y, y0, ys0):  # pragma: no cover - compi
             # two full steps, input in _VA then _VB (constant offsets)
             for j in range(m):
                 W[_VA + j] = np.float64(x[r0 + t, c0 + j])
-            for q in range(L):
-                vi = W[_VA + q]
-                out = W[_B0 + q] * vi + W[_Z0 + q]
-                W[_Z0 + q] = W[_B1 + q] * vi - W[_A1 + q] * out + W[_Z1 + q]
-                W[_Z1 + q] = W[_B2 + q] * vi - W[_A2 + q] * out
-                W[_VB + _MW + q] = out
+            _lanes(W, _VA, _VB + _MW, 0, L)
             r = y0 + t - (n_sec - 1)
             for j in range(m):
                 y[r, ys0 + j] = W[_VB + L + j]
                 W[_VB + j] = np.float64(x[r0 + t + 1, c0 + j])
-            for q in range(L):
-                vi = W[_VB + q]
-                out = W[_B0 + q] * vi + W[_Z0 + q]
-                W[_Z0 + q] = W[_B1 + q] * vi - W[_A1 + q] * out + W[_Z1 + q]
-                W[_Z1 + q] = W[_B2 + q] * vi - W[_A2 + q] * out
-                W[_VA + _MW + q] = out
+            _lanes(W, _VB, _VA + _MW, 0, L)
             for j in range(m):
                 y[r + 1, ys0 + j] = W[_VA + L + j]
             t += 2
@@ -293,12 +296,7 @@ def _sos_skew(x, r0, r1, c0, m, sos, z, y, y0, ys0):  # pragma: no cover - compi
         if t < n:
             for j in range(m):
                 W[src + j] = np.float64(x[r0 + t, c0 + j])
-        for q in range(max(0, t - n + 1) * _MW, min(n_sec, t + 1) * _MW):
-            vi = W[src + q]
-            out = W[_B0 + q] * vi + W[_Z0 + q]
-            W[_Z0 + q] = W[_B1 + q] * vi - W[_A1 + q] * out + W[_Z1 + q]
-            W[_Z1 + q] = W[_B2 + q] * vi - W[_A2 + q] * out
-            W[dst + _MW + q] = out
+        _lanes(W, src, dst + _MW, max(0, t - n + 1) * _MW, min(n_sec, t + 1) * _MW)
         if t >= n_sec - 1:
             r = y0 + t - (n_sec - 1)
             for j in range(m):
