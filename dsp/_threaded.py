@@ -92,11 +92,7 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
         out = _engine.alloc_output(nb, bn, n_ch, by_channel=True)
         es_args = p._es_args(out)
         if k + 1 < len(bounds):
-            a, b = bounds[k + 1]
-            x_next = np.ascontiguousarray(raw[a:b])
-            y_next = np.empty(x_next.shape, dtype=np.float32)
-            n_known = min(max(y_known.shape[0] - a, 0), b - a)
-            y_next[:n_known] = y_known[a : a + n_known]
+            x_next, y_next, n_known = _segment(raw, y_known, *bounds[k + 1])
         else:
             x_next = y_next = raw[:0]
             n_known = 0
@@ -140,15 +136,22 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
     p._tail_y = y[nb * bn :].copy()
 
 
-def _filter_segment(
-    p: Pipeline, raw: np.ndarray, y_known: np.ndarray, a: int, b: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows a..b of ``raw`` and their filter output (rows already in
-    ``y_known`` copied, the rest filtered on this thread)."""
+def _segment(raw: np.ndarray, y_known: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rows a..b of ``raw``, a buffer for their filter output with the rows
+    already in ``y_known`` copied in, and how many those are."""
     part = np.ascontiguousarray(raw[a:b])
     y = np.empty(part.shape, dtype=np.float32)
     k = min(max(y_known.shape[0] - a, 0), b - a)
     y[:k] = y_known[a : a + k]
+    return part, y, k
+
+
+def _filter_segment(
+    p: Pipeline, raw: np.ndarray, y_known: np.ndarray, a: int, b: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a..b of ``raw`` and their filter output (the rest after the
+    known rows filtered on this thread)."""
+    part, y, k = _segment(raw, y_known, a, b)
     if k < b - a:
         sos_filter(part[k:], p._sos, p._fstate, out=y[k:], serial=True)
     return part, y
