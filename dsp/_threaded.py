@@ -121,14 +121,22 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
         prev = (part[: nb * bn], None, out, snap) if nb else None
         if k + 1 == len(bounds):
             break
-        # Balance the next segment: this thread's grouping + share
-        # channels against the helper's filter + staging + the rest.
-        t_group = _ewma(t_group, t1 - t0)
-        if share:
-            t_chan = _ewma(t_chan, (t2 - t1) / share)
-        if timed.seconds is not None and t_chan:
-            t_help = _ewma(t_help, timed.seconds - (n_ch - share) * t_chan)
-            share = min(n_ch, max(0, round((t_help + n_ch * t_chan - t_group) / (2 * t_chan))))
+        # Balance the next segment: this thread's grouping + share channels
+        # against the helper's filter + staging + the rest. Costs are kept
+        # per block (segments differ in length: the first is 16x shorter).
+        nb_next = (bounds[k + 1][1] - bounds[k + 1][0]) // bn
+        nb_after = (bounds[k + 2][1] - bounds[k + 2][0]) // bn if k + 2 < len(bounds) else 0
+        if n_prev:
+            t_group = _ewma(t_group, (t1 - t0) / (n_prev // bn))
+        if share and nb:
+            t_chan = _ewma(t_chan, (t2 - t1) / (share * nb))
+        if timed.seconds is not None and t_chan and nb and nb_next:
+            # the helper filters the next segment and stages this one (~3:1 per block)
+            units = nb_next + nb / 3
+            t_help = _ewma(t_help, (timed.seconds - (n_ch - share) * t_chan * nb) / units)
+            help_next = t_help * (nb_after + nb_next / 3)
+            share = round((help_next + n_ch * t_chan * nb_next - t_group * nb) / (2 * t_chan * nb_next))
+            share = min(n_ch, max(0, share))
         part, y = x_next, y_next
     if prev is not None:
         p._after_engine(*prev)
