@@ -138,7 +138,6 @@ def _channel(
         nan_cnt = 0
         first_nan = -1
         last_nan = -1
-        nfin = 0
         bmin_raw = np.inf
         bmax_raw = -np.inf
         dmax = 0.0
@@ -165,6 +164,8 @@ def _channel(
         esum = l_e_sum[0]
         peak_min = fp[F_SPIKE_PEAK] * nz
         clip_dev = fp[F_CLIP_SNR] * nz
+        rmax0 = rmax
+        rmin0 = rmin
         for k in range(block_n):
             i = i0 + k
             ai = abs0 + k
@@ -194,7 +195,6 @@ def _channel(
                         sp_val[c, spn] = s_pk
                         spn += 1
                 continue
-            nfin += 1
             # level over the last mains period: a boxcar of one period
             # nulls mains and all its harmonics, so mains is not "motion"
             bsum += xr - l_box[bpos]
@@ -204,31 +204,28 @@ def _channel(
                 bfill += 1
             bmin_raw = min(bmin_raw, xr)
             bmax_raw = max(bmax_raw, xr)
-            if np.isfinite(last):
-                d = abs(xr - last)
-                if d > dmax:
-                    dmax = d
-                    dmax_idx = ai
-                run = run + 1 if xr == last else 1
-            else:
-                run = 1
+            # after a NaN, last is NaN: d is NaN (never > dmax) and xr != last
+            d = abs(xr - last)
+            if d > dmax:
+                dmax = d
+                dmax_idx = ai
+            run = run + 1 if xr == last else 1
             last = xr
-            rmax = max(rmax, xr)
-            rmin = min(rmin, xr)
             # a run at the running extreme AND far from the current level:
             # a quantised quiet signal (10-bit Arduino) repeats its few
-            # codes, extremes included, without being clipped
-            if (
-                run >= clip_run and rmax > rmin and (xr == rmax or xr == rmin)
-                and abs(xr - bsum / bfill) > clip_dev
-            ):
-                if run == clip_run:
-                    clip_cnt += clip_run
-                    if first_clip < 0:
-                        first_clip = ai - clip_run + 1
-                else:
-                    clip_cnt += 1
-                last_clip = ai + 1
+            # codes, extremes included, without being clipped (the running
+            # extremes are the block's joined with those before it)
+            if run >= clip_run:
+                rmax = max(rmax0, bmax_raw)
+                rmin = min(rmin0, bmin_raw)
+                if rmax > rmin and (xr == rmax or xr == rmin) and abs(xr - bsum / bfill) > clip_dev:
+                    if run == clip_run:
+                        clip_cnt += clip_run
+                        if first_clip < 0:
+                            first_clip = ai - clip_run + 1
+                    else:
+                        clip_cnt += 1
+                    last_clip = ai + 1
             if s_act == 0:
                 if esum > on_lo and esum / w > thr_on:
                     s_act = 1
@@ -248,6 +245,9 @@ def _channel(
                         sp_rec[c, spn, 2] = s_pki
                         sp_val[c, spn] = s_pk
                         spn += 1
+        nfin = block_n - nan_cnt
+        rmax = max(rmax0, bmax_raw)
+        rmin = min(rmin0, bmin_raw)
         l_sp[0] = s_act
         l_sp[1] = s_on
         l_sp[2] = s_pki
