@@ -70,11 +70,23 @@ def spike_runs_reference(
     return out
 
 
+def _is_235_smooth(m: int) -> bool:
+    for p in (2, 3, 5):
+        while m % p == 0:
+            m //= p
+    return m == 1
+
+
 def lf_ratio_reference(raw: np.ndarray, fs: float, low_hz: float, high_hz: float) -> float:
     """``lf_ratio`` by ``numpy.fft``: periodogram energy in ``0 < f < low_hz``
     over energy in ``[low_hz, high_hz]`` of the mean-removed signal."""
     if raw.size < 4:
         return float("nan")
+    if raw.size > 2.0 * fs:  # long: the last m samples, m the largest 2-3-5-smooth length <= n
+        m = raw.size
+        while not _is_235_smooth(m):
+            m -= 1
+        raw = raw[raw.size - m :]
     x = raw - raw.mean()
     spec = np.abs(np.fft.rfft(x)) ** 2
     freqs = np.fft.rfftfreq(x.size, 1.0 / fs)

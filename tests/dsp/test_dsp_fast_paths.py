@@ -21,7 +21,7 @@ from dsp import (
 )
 from dsp._reference import lf_ratio_reference, sample_features_reference
 from dsp._ring import Ring
-from dsp.features import _lf_ratio, burst_features
+from dsp.features import _lf_ratio, _p90, burst_features
 from dsp.filters import sos_filter_reference
 
 
@@ -66,7 +66,8 @@ def test_direct_lf_ratio_equals_the_fft_version(fs):
     rng = np.random.default_rng(int(fs))
     hi = min(450.0, 0.45 * fs)
     # lengths around the 0.25 s window, exact-bin lengths (20 Hz on a bin) and long ones (FFT path)
-    for n in (4, 5, 17, 50, 62, 63, round(0.25 * fs) + 1, round(0.5 * fs), 1001, 1500, 4001, 12_007):
+    # 12_007 and 3 fs + 7 are cut to a fast FFT length (> LONG_WINDOW_S)
+    for n in (4, 5, 17, 50, 62, 63, round(0.25 * fs) + 1, round(0.5 * fs), 1001, 1500, 4001, 12_007, round(3 * fs) + 7):
         t = np.arange(n) / fs
         x = rng.normal(0, 5, n) + 40 * np.sin(2 * np.pi * 7 * t) + 300.0
         got, ref = _lf_ratio(x, fs, 20.0, hi), lf_ratio_reference(x, fs, 20.0, hi)
@@ -207,3 +208,11 @@ def test_a_spike_held_behind_a_long_cramp_keeps_its_samples():
     assert len(twitch) == 1
     assert twitch[0].peak_uv > 50 and twitch[0].features["peak_snr"] > 10
     assert all(b.peak_uv > 0 for b in bursts)
+
+
+def test_p90_equals_numpy_percentile():
+    rng = np.random.default_rng(3)
+    for n in [1, 2, 3, 9, 10, 11, 57, 536, 4097]:
+        for _ in range(10):
+            a = rng.lognormal(size=n)
+            assert _p90(a) == np.percentile(a, 90), n
