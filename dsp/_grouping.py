@@ -19,6 +19,7 @@ Rules (issue 3):
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections import deque
 from typing import TYPE_CHECKING
@@ -27,7 +28,7 @@ import numpy as np
 
 from dsp._engine import ART_NAMES, EngineState
 from dsp._types import Burst
-from dsp.features import burst_features
+from dsp.features import burst_features, member_stats
 
 if TYPE_CHECKING:
     from dsp.pipeline import Pipeline
@@ -329,7 +330,7 @@ class Grouper:
         nh, _ = p._noise_hist.get(b_nz, b_nz + 1)
         noise = nh[0] if nh.shape[0] else self._es.noise
         if y.shape[0]:
-            amax = np.abs(y[:, chans]).max(axis=0)  # per member, exact whatever the order
+            amax, msq = member_stats(y, np.asarray(chans, dtype=np.int64))
             peak = float(amax.max())
         else:
             amax = np.zeros(len(chans))
@@ -340,7 +341,7 @@ class Grouper:
             if kind != "sustained" or not y.shape[0]:
                 score[c] = float(amax[i]) / nz
             else:
-                score[c] = float(np.sqrt(np.mean(np.abs(y[:, c]).astype(np.float64) ** 2))) / nz
+                score[c] = math.sqrt(float(msq[i])) / nz
         chans.sort(key=lambda c: -score[c])
         s = chans[0]
         half = max(int(0.125 * fs), (offset - onset) // 2)

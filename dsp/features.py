@@ -145,6 +145,21 @@ def _sample_stats(y, s, others, spike):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def member_stats(y, cols):  # pragma: no cover - compiled
+    """Peak |y| and mean square of columns ``cols`` of ``y`` (one pass over
+    the rows; a burst's members were one strided numpy pass each)."""
+    k = cols.shape[0]
+    amax = np.zeros(k)
+    ss = np.zeros(k)
+    for i in range(y.shape[0]):
+        for j in range(k):
+            v = np.float64(y[i, cols[j]])
+            amax[j] = max(amax[j], abs(v))
+            ss[j] += v * v
+    return amax, ss / max(y.shape[0], 1)
+
+
+@numba.njit(cache=True, nogil=True)
 def _max_step(x):  # pragma: no cover - compiled
     best = 0.0
     for i in range(1, x.shape[0]):
