@@ -486,3 +486,54 @@ def test_a_twitch_peaking_4_samples_apart_on_two_channels_is_one_event_at_250_hz
     (one,) = pair(250.0)
     assert one.channels == ("calf_1",) and one.trial_type == "fasciculation"
     assert [e.channels for e in pair(1000.0)] == [("calf_1",), ("calf_2", "calf_3")]
+
+
+def test_noise_correction_of_the_zero_crossing_rate_recovers_the_muscle_signals():
+    import math
+
+    import numpy as np
+    from scipy import signal
+
+    from classifier._rules import _noise_rho, muscle_zc_hz
+    from dsp import design_bandpass
+    from dsp.filters import init_filter_state, sos_filter
+
+    fs = 1000.0
+    sos = design_bandpass(fs)
+
+    def band(x):
+        y, _ = sos_filter(np.ascontiguousarray(x[:, None], dtype=np.float32), sos, init_filter_state(sos, 1))
+        return y[2000:, 0].astype(np.float64)
+
+    def zc_hz(y):  # as dsp.features: sign changes / 2 / duration
+        s = np.sign(y[y != 0])
+        return np.count_nonzero(s[1:] != s[:-1]) / 2.0 / (y.size / fs)
+
+    rng = np.random.default_rng(5)
+    noise = band(rng.normal(0, 1, 200_000))
+    # white noise through the band-pass crosses zero as its response predicts
+    assert zc_hz(noise) == pytest.approx(fs * math.acos(_noise_rho(fs)) / (2 * math.pi), rel=0.01)
+    # a slower "muscle" signal (60-140 Hz) at 2.5 and 5x the noise RMS
+    slow = band(signal.sosfilt(signal.butter(4, [60, 140], "bandpass", fs=fs, output="sos"),
+                               rng.normal(0, 1, 200_000)))
+    for k in (2.5, 5.0):
+        m = slow * k * noise.std() / slow.std()
+        mix = m + noise
+        snr = mix.std() / noise.std()
+        assert zc_hz(mix) > zc_hz(m) + 4.0  # the noise lifts the rate
+        assert muscle_zc_hz(zc_hz(mix), snr, fs) == pytest.approx(zc_hz(m), rel=0.02)
+    assert math.isnan(muscle_zc_hz(zc_hz(noise), 1.0, fs))  # no signal above the noise
+
+
+def test_a_weak_fast_oscillating_short_burst_gets_the_cramp_vote_a_slow_one_does_not():
+    # 5x noise: 114 crossings/s is ~107 of muscle alone once the noise's
+    # share is out, 128 is ~123 (3 of 8 channels: confined)
+    base = dict(fall_s=0.9, env_cv=0.4, lf_ratio=0.02, mean_snr=5.0, rms_snr=5.2, fs=1000.0)
+    fast = sustained(10.0, 13.5, ch=CH[:3], zc_hz=128.0, **base)
+    slow = sustained(10.0, 13.5, ch=CH[:3], zc_hz=114.0, **base)
+    ch8 = CH + ("shin_1", "shin_2", "shin_3", "shin_4")
+    (f,) = classify([fast], fs=1000.0, channels=ch8)
+    (s,) = classify([slow], fs=1000.0, channels=ch8)
+    assert "fast-oscillating" in f.evidence and "fast-oscillating" not in s.evidence
+    assert f.trial_type == "cramp" and f.confidence <= 0.6  # short: ambiguous at most
+    assert s.trial_type == "voluntary"
