@@ -45,7 +45,9 @@ I_CLIP_RUN, I_MERGE, I_MIN, I_ART_MERGE, I_SHIFT = 0, 1, 2, 3, 4
 N_IP = 5
 
 
-from dsp._engine_state import EngineOutput, EngineState, alloc_output, init_engine_state  # noqa: F401
+from dsp._engine_state import (  # noqa: F401
+    EngineOutput, EngineState, alloc_output, init_engine_state, release_output,
+)
 from dsp.filters import _sos_rows
 
 

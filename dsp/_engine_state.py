@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dsp import _buffers
+
 N_ART = 4  # dropout, flat, clipping, motion (``dsp._engine.ART_NAMES``)
 
 
@@ -78,6 +80,13 @@ class EngineOutput:
     po_n: np.ndarray
 
 
+def release_output(out: EngineOutput) -> None:
+    """Offer ``out``'s spike records (sized for the worst case, megabytes)
+    for reuse once nothing reads them (``dsp._buffers``)."""
+    _buffers.release(out.sp_rec)
+    _buffers.release(out.sp_val)
+
+
 def alloc_output(n_blocks: int, block_n: int, n_channels: int, by_channel: bool = False) -> EngineOutput:
     """Output buffers for ``n_blocks`` blocks; ``by_channel`` lays the
     per-block arrays out channel by channel (Fortran order), so threads that
@@ -90,8 +99,8 @@ def alloc_output(n_blocks: int, block_n: int, n_channels: int, by_channel: bool 
         blk_ms=np.empty((n_blocks, n_channels), order=order),
         blk_max=np.empty((n_blocks, n_channels), order=order),
         blk_noise=np.empty((n_blocks, n_channels), order=order),
-        sp_rec=np.empty((n_channels, cap_sp, 3), dtype=np.int64),
-        sp_val=np.empty((n_channels, cap_sp)),
+        sp_rec=_buffers.empty((n_channels, cap_sp, 3), np.int64),
+        sp_val=_buffers.empty((n_channels, cap_sp), np.float64),
         sp_n=np.zeros(n_channels, dtype=np.int64),
         su_rec=np.empty((n_channels, cap_b, 2), dtype=np.int64),
         su_n=np.zeros(n_channels, dtype=np.int64),

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
+
+from dsp import _buffers
 
 
 class Ring:
@@ -18,7 +22,9 @@ class Ring:
         self.keep = max(int(capacity), 1)  # rows readable
         self.capacity = self.keep  # rows held, >= keep
         # never read before written (get clips to what was written)
-        self.buf = np.empty((self.capacity, n_cols), dtype=dtype)
+        self.buf = _buffers.empty((self.capacity, n_cols), dtype)
+        # the buffer goes back for reuse when the ring is gone
+        self._done = weakref.finalize(self, _buffers.release, self.buf)
         self.end = 0  # absolute index one past the last row written
         self.first = 0  # no row before this one is held (rows dropped before a regrow)
 
@@ -51,7 +57,11 @@ class Ring:
         self.first = a
         self.keep = keep
         self.capacity = keep + extra
-        self.buf = np.empty((self.capacity,) + self.buf.shape[1:], dtype=self.buf.dtype)
+        old = self.buf
+        self.buf = _buffers.empty((self.capacity,) + old.shape[1:], old.dtype)
+        self._done.detach()
+        _buffers.release(old)
+        self._done = weakref.finalize(self, _buffers.release, self.buf)
         self._put(a, rows)
 
     def _put(self, at: int, rows: np.ndarray) -> None:

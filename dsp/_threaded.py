@@ -142,6 +142,10 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
         part, y = x_next, y_next
     if prev is not None:
         p._after_engine(*prev)
+        _engine.release_output(prev[2])
+    for outs in spare.values():
+        for o in outs:
+            _engine.release_output(o)
     p._tail_raw = part[nb * bn :].copy()
     p._tail_y = y[nb * bn :].copy()
 

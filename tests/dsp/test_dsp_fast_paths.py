@@ -216,3 +216,60 @@ def test_p90_equals_numpy_percentile():
         for _ in range(10):
             a = rng.lognormal(size=n)
             assert _p90(a) == np.percentile(a, 90), n
+
+
+def test_released_buffers_are_reused_by_shape_and_type_within_the_limit(monkeypatch):
+    from dsp import _buffers
+
+    monkeypatch.setattr(_buffers, "_free", {})
+    monkeypatch.setattr(_buffers, "_kept", 0)
+    monkeypatch.setattr(_buffers, "LIMIT_BYTES", 3 << 20)
+    a = _buffers.empty((1 << 18, 2), np.float32)  # 2 MB
+    _buffers.release(a)
+    assert _buffers.empty((1 << 18, 2), np.float64) is not a  # other type
+    assert _buffers.empty((1 << 17, 4), np.float32) is not a  # other shape
+    assert _buffers.empty((1 << 18, 2), np.float32) is a
+    assert _buffers.empty((1 << 18, 2), np.float32) is not a  # handed out once
+    b, c = _buffers.empty((1 << 18, 2), np.float32), _buffers.empty((1 << 18, 2), np.float32)
+    _buffers.release(b)
+    _buffers.release(c)  # over the 3 MB limit: dropped, not kept
+    assert _buffers._kept == b.nbytes
+    _buffers.release(a[::2])  # a view: its memory belongs to another array
+    _buffers.release(np.empty(10))  # small: malloc reuses those itself
+    assert _buffers._kept == b.nbytes
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
+def test_a_pipeline_on_reused_buffers_finds_what_a_fresh_one_finds(monkeypatch):
+    from dsp import _buffers
+
+    fs = 1000.0
+    names = tuple(f"c{i}" for i in range(8))
+
+    def scene(seed):
+        x = noise(140_000, 8, seed=seed)
+        for k, t in enumerate(np.arange(2.0 + seed % 3, 135.0, 2.3)):
+            add_spike(x, fs, float(t), (k + seed) % 8, 60.0 + 10 * (k % 4))
+        add_sustained(x, fs, 40.0 + seed, 52.0 + seed, seed % 8, 35.0)
+        return x
+
+    def run(x):
+        pipe = Pipeline(fs, names, mains_hz=50.0)
+        out = [burst_key(b) for b in pipe.process(Chunk(x, fs, 0.0, names)) + pipe.flush()]
+        del pipe
+        return out
+
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(2)
+        monkeypatch.setattr(_buffers, "ENABLED", False)
+        fresh = run(scene(2))
+        monkeypatch.setattr(_buffers, "ENABLED", True)
+        monkeypatch.setattr(_buffers, "_free", {})
+        monkeypatch.setattr(_buffers, "_kept", 0)
+        run(scene(1))  # leaves its rings and spike records behind, full of its data
+        assert _buffers._kept > 0
+        reused = run(scene(2))
+    finally:
+        numba.set_num_threads(before)
+    assert len(fresh) > 40 and reused == fresh
