@@ -20,6 +20,7 @@ Rules (issue 3):
 from __future__ import annotations
 
 import math
+import weakref
 from bisect import bisect_left
 from collections import deque
 from typing import TYPE_CHECKING
@@ -40,7 +41,10 @@ class Grouper:
     """Holds pending per-channel events of one Pipeline and releases Bursts."""
 
     def __init__(self, pipe: Pipeline) -> None:
-        self.p = pipe
+        # a weak reference: the pipeline owns its grouper, and without the
+        # cycle a finished pipeline's buffers are freed (and reused, see
+        # dsp._buffers) at once, not at the next garbage collection
+        self.p = weakref.proxy(pipe)
         fs = pipe.fs
         cfg = pipe.config
         self.spike_max_n = round(cfg.spike_max_s * fs)
