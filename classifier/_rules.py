@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import signal
 
-from dsp import Burst
+from dsp import Burst, design_bandpass
+from dsp.config import DetectorConfig
 
 # --- spikes (science.md §1.1, §1.6) ---------------------------------------
 #: lf_ratio above which a brief discharge is mostly < 20 Hz energy: motion,
@@ -297,8 +299,6 @@ def fade_tail_s(burst: Burst) -> float:
     cramp offset error from 0.7 s to 0.2 s; voluntary releases are too quick
     for it to help, so it is used for cramps only.
     """
-    from dsp.config import DetectorConfig
-
     fall = feature(burst, "fall_s")
     plateau = feature(burst, "mean_snr")
     if not (math.isfinite(fall) and math.isfinite(plateau)) or fall <= 0:
@@ -424,11 +424,6 @@ def muscle_zc_hz(zc_hz: float, rms_snr: float, fs: float) -> float:
 @lru_cache(maxsize=16)
 def _noise_rho(fs: float) -> float:
     # lag-1 autocorrelation of white noise after dsp's band-pass
-    from scipy import signal
-
-    from dsp import design_bandpass
-    from dsp.config import DetectorConfig
-
     cfg = DetectorConfig()
     sos = design_bandpass(fs, cfg.band_low_hz, cfg.band_high_hz, cfg.band_order)
     f, h = signal.sosfreqz(sos, worN=8192, fs=fs)

@@ -46,7 +46,11 @@ N_IP = 5
 
 
 from dsp._engine_state import (  # noqa: F401
-    EngineOutput, EngineState, alloc_output, init_engine_state, release_output,
+    EngineOutput,
+    EngineState,
+    alloc_output,
+    init_engine_state,
+    release_output,
 )
 from dsp.filters import _sos_rows
 

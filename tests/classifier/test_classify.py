@@ -528,7 +528,7 @@ def test_noise_correction_of_the_zero_crossing_rate_recovers_the_muscle_signals(
 def test_a_weak_fast_oscillating_short_burst_gets_the_cramp_vote_a_slow_one_does_not():
     # 5x noise: 114 crossings/s is ~107 of muscle alone once the noise's
     # share is out, 128 is ~123 (3 of 8 channels: confined)
-    base = dict(fall_s=0.9, env_cv=0.4, lf_ratio=0.02, mean_snr=5.0, rms_snr=5.2, fs=1000.0)
+    base = {"fall_s": 0.9, "env_cv": 0.4, "lf_ratio": 0.02, "mean_snr": 5.0, "rms_snr": 5.2, "fs": 1000.0}
     fast = sustained(10.0, 13.5, ch=CH[:3], zc_hz=128.0, **base)
     slow = sustained(10.0, 13.5, ch=CH[:3], zc_hz=114.0, **base)
     ch8 = CH + ("shin_1", "shin_2", "shin_3", "shin_4")
