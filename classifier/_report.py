@@ -19,6 +19,18 @@ def _pct(v: float) -> str:
     return "  -  " if not math.isfinite(v) else f"{100 * v:.1f} %"
 
 
+def _confidence_line(r: EvalResult) -> str:
+    # the headline targets' uncertainty: recordings differ far more than events
+    hi = {"twitch precision": lambda m: m.precision("fasciculation", high_snr=True),
+          "recall": lambda m: m.recall("fasciculation", high_snr=True),
+          "cramp recall": lambda m: m.recall("cramp"),
+          "precision": lambda m: m.precision("cramp")}
+    ci = r.bootstrap_ci(hi)
+    parts = [f"{name} {_f(lo, 2)}-{_f(up, 2)}" for name, (lo, up) in ci.items()]
+    return (f"95 % CI, bootstrap over the {r.n_recordings} recordings (SNR>={r.snr_min:g} for twitches): "
+            + ", ".join(parts[:2]) + "; " + ", ".join(parts[2:]))
+
+
 def format_result(r: EvalResult) -> str:
     from classifier.scoring import ISOLATION_S, SNR_BINS, TAU_CURVE_S
 
@@ -35,6 +47,8 @@ def format_result(r: EvalResult) -> str:
             f"   {_f(r.precision(lab, high_snr=True)):>14}{_f(r.recall(lab, high_snr=True)):>8}"
         )
     lines.append(f"macro-F1 {_f(r.macro_f1)}")
+    if r.n_recordings >= 5:
+        lines.append(_confidence_line(r))
     for lab in sorted(r.rest_truth):
         lines.append(
             f"{lab} recall at rest (SNR>={r.snr_min:g}, outside true cramps/voluntary): {_f(r.recall_at_rest(lab))} "

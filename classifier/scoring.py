@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,6 +128,8 @@ class EvalResult:
     rest_hit: Counter = field(default_factory=Counter)
     iso_truth: Counter = field(default_factory=Counter)
     iso_hit: Counter = field(default_factory=Counter)
+    #: The single recordings' results this one adds up (for bootstrap CIs).
+    recordings: list = field(default_factory=list, repr=False, compare=False)
 
     # --- combining ---------------------------------------------------------
     @staticmethod
@@ -152,7 +154,46 @@ class EvalResult:
             out.doublet_truth += r.doublet_truth
             out.doublet_found += r.doublet_found
             out.doublet_tagged += r.doublet_tagged
+            out.recordings.extend(r.recordings or [r])
         return out
+
+    def bootstrap_ci(
+        self, metrics: dict[str, Callable[[EvalResult], float]], *, n: int = 400, level: float = 0.95, seed: int = 0
+    ) -> dict[str, tuple[float, float]]:
+        """Percentile bootstrap confidence intervals over recordings (science.md §3.6 item 10).
+
+        Recordings, not events, are resampled with replacement (events within a
+        recording are not independent); each resample is merged and every
+        metric computed on it. NaN bounds with fewer than 2 recordings or no
+        finite resampled value.
+
+        Parameters
+        ----------
+        metrics : dict of str to callable
+            Name -> function of an ``EvalResult`` giving a number.
+        n : int
+            Resamples.
+        level : float
+            Coverage of the interval, 0..1.
+        seed : int
+            Seed of the resampling (the same seed gives the same intervals).
+        """
+        recs = self.recordings or [self]
+        if len(recs) < 2:
+            return {name: (math.nan, math.nan) for name in metrics}
+        rng = np.random.default_rng(seed)
+        vals: dict[str, list[float]] = {name: [] for name in metrics}
+        for _ in range(n):
+            merged = EvalResult.merge([recs[i] for i in rng.integers(0, len(recs), len(recs))])
+            for name, fn in metrics.items():
+                v = fn(merged)
+                if math.isfinite(v):
+                    vals[name].append(v)
+        tail = 100.0 * (1.0 - level) / 2.0
+        return {
+            name: (tuple(float(q) for q in np.percentile(v, [tail, 100.0 - tail])) if v else (math.nan, math.nan))
+            for name, v in vals.items()
+        }
 
     # --- metrics -----------------------------------------------------------
     @property

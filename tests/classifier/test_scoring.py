@@ -181,3 +181,27 @@ def test_recall_at_rest_leaves_out_twitches_inside_contractions():
     assert r.recall("fasciculation", high_snr=True) == pytest.approx(0.5)
     assert r.rest_truth["fasciculation"] == 2 and r.recall_at_rest("fasciculation") == pytest.approx(0.5)
     assert "recall at rest" in r.format()
+
+
+def test_bootstrap_ci_resamples_recordings_and_brackets_the_estimate():
+    # 12 recordings: in each, 10 true twitches; the detector finds all in half
+    # of them and 5 in the other half (recall 0.75 overall)
+    recs = []
+    for k in range(12):
+        truth = [fp(1.0 + i) for i in range(10)]
+        pred = [fp(1.0 + i) for i in range(10 if k % 2 else 5)]
+        recs.append(score_events(truth, pred, fs=1000.0, rest_duration_s=None))
+    merged = EvalResult.merge(recs)
+    assert merged.recall("fasciculation") == pytest.approx(0.75)
+    assert len(merged.recordings) == 12
+    # merging merged results keeps the single recordings
+    assert len(EvalResult.merge([EvalResult.merge(recs[:5]), EvalResult.merge(recs[5:])]).recordings) == 12
+    metric = {"recall": lambda m: m.recall("fasciculation")}
+    lo, hi = merged.bootstrap_ci(metric, n=300, seed=1)["recall"]
+    assert 0.5 <= lo < 0.75 < hi <= 1.0
+    assert merged.bootstrap_ci(metric, n=300, seed=1)["recall"] == (lo, hi)  # seeded: reproducible
+    # identical recordings leave nothing to resample: a zero-width interval
+    same = EvalResult.merge([recs[1]] * 6).bootstrap_ci(metric, n=50)["recall"]
+    assert same == (1.0, 1.0)
+    # one recording: no interval
+    assert all(math.isnan(v) for v in recs[0].bootstrap_ci(metric)["recall"])
