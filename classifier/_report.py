@@ -32,7 +32,7 @@ def _confidence_line(r: EvalResult) -> str:
 
 
 def format_result(r: EvalResult) -> str:
-    from classifier.scoring import ISOLATION_S, SNR_BINS, TAU_CURVE_S
+    from classifier.scoring import CONF_CURVE, CONF_CURVE_LABELS, ISOLATION_S, SNR_BINS, TAU_CURVE_S
 
     lines = [
         f"recordings: {r.n_recordings}, signal {r.duration_s / 3600:.2f} h, rest {r.rest_s / 3600:.2f} h",
@@ -119,6 +119,18 @@ def format_result(r: EvalResult) -> str:
                 p = tp / r.tau_curve[(k, lab, "pred")] if r.tau_curve[(k, lab, "pred")] else math.nan
                 rc = tp / r.tau_curve[(k, lab, "truth")] if r.tau_curve[(k, lab, "truth")] else math.nan
                 cells.append(f"{k} ms {_f(p)} / {_f(rc)}")
+            lines.append(f"  {lab:<14}" + "   ".join(cells))
+
+    curve = [lab for lab in CONF_CURVE_LABELS if r.conf_curve[(0, lab, "truth")]]
+    if curve:
+        lines += ["", f"operating points: only detections with confidence >= c kept (SNR>={r.snr_min:g}): "
+                  "c -> precision / recall"]
+        for lab in curve:
+            cells = []
+            for c in CONF_CURVE:
+                k = round(c * 100)
+                tp, pred, true = (r.conf_curve[(k, lab, x)] for x in ("tp", "pred", "truth"))
+                cells.append(f"{c:.1f} {_f(tp / pred if pred else math.nan, 2)} / {_f(tp / true if true else math.nan, 2)}")
             lines.append(f"  {lab:<14}" + "   ".join(cells))
 
     if r.doublet_truth:

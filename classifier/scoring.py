@@ -40,6 +40,10 @@ SNR_BINS = ("<3", "3-5", "5-10", ">=10")
 ISOLATION_S = 0.05
 #: Extra peak tolerances for the tolerance curve (§3.6 item 2), s.
 TAU_CURVE_S = (0.010, 0.025, 0.050)
+#: Confidence cut-offs of the operating-point curve (science.md 3.6 item 4).
+CONF_CURVE = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
+#: Labels the confidence curve is kept for.
+CONF_CURVE_LABELS = ("fasciculation", "cramp")
 
 
 def _snr(event: Event) -> float:
@@ -95,6 +99,9 @@ class EvalResult:
         As ``n_truth``/``n_pred``/``tp`` for events at SNR >= ``snr_min``.
     tau_curve : Counter
         ``(tau_ms, label, "tp"|"truth"|"pred")`` counts for point-like labels.
+    conf_curve : Counter
+        ``(confidence_pct, label, "tp"|"truth"|"pred")`` at SNR >= ``snr_min``
+        when only detections with confidence >= the cut-off are kept.
     doublet_truth, doublet_found, doublet_tagged : int
         True doublet second discharges; of them matched to a fasciculation; and
         matched to one tagged ``"doublet"``.
@@ -121,6 +128,7 @@ class EvalResult:
     hi_pred: Counter = field(default_factory=Counter)
     hi_tp: Counter = field(default_factory=Counter)
     tau_curve: Counter = field(default_factory=Counter)
+    conf_curve: Counter = field(default_factory=Counter)
     doublet_truth: int = 0
     doublet_found: int = 0
     doublet_tagged: int = 0
@@ -142,7 +150,7 @@ class EvalResult:
             out.rest_s += r.rest_s
             out.snr_min = r.snr_min
             for name in ("n_truth", "n_pred", "tp", "confusion", "splits", "merges", "rest_false_alarms",
-                         "snr_truth", "snr_hit", "hi_truth", "hi_pred", "hi_tp", "tau_curve", "rest_truth",
+                         "snr_truth", "snr_hit", "hi_truth", "hi_pred", "hi_tp", "tau_curve", "conf_curve", "rest_truth",
                          "rest_hit", "iso_truth", "iso_hit"):
                 getattr(out, name).update(getattr(r, name))
             for name in ("onset_err_s", "offset_err_s"):
@@ -416,15 +424,7 @@ def score_events(
                     r.iso_truth[lab] += 1
                     r.iso_hit[lab] += int(hit)
     for j, lab in enumerate(p_lab):
-        if j in matched_p:
-            hi = not (_snr(truth[matched_p[j]]) < snr_min)
-        else:
-            try:
-                own = float(predicted[j].features.get("peak_snr", math.nan))
-            except (TypeError, ValueError):
-                own = math.nan
-            hi = not (own < snr_min)
-        r.hi_pred[lab] += int(hi)
+        r.hi_pred[lab] += int(_pred_is_hi(predicted[j], truth[matched_p[j]] if j in matched_p else None, snr_min))
     splits, merges = splits_and_merges(truth, predicted)
     r.splits.update({k: v for k, v in splits.items() if v})
     r.merges.update({k: v for k, v in merges.items() if v})
@@ -449,4 +449,41 @@ def score_events(
         for i, j in cp:
             if t_lab[i] == p_lab[j] and t_lab[i] in POINT_LABELS:
                 r.tau_curve[(key, t_lab[i], "tp")] += 1
+    _confidence_curve(r, truth, predicted, t_lab, p_lab, tau, snr_min)
     return r
+
+
+def _pred_is_hi(pred: Event, truth: Event | None, snr_min: float) -> bool:
+    # a detection counts at high SNR when its matched truth does, or,
+    # unmatched, when its own measured peak_snr does
+    if truth is not None:
+        return not (_snr(truth) < snr_min)
+    try:
+        own = float(pred.features.get("peak_snr", math.nan))
+    except (TypeError, ValueError):
+        own = math.nan
+    return not (own < snr_min)
+
+
+def _confidence_curve(r: EvalResult, truth: list[Event], predicted: list[Event], t_lab: list[str],
+                      p_lab: list[str], tau: float, snr_min: float) -> None:
+    """Operating points: the high-SNR counts when only detections at or above
+    each confidence cut-off are kept (each cut-off matched afresh)."""
+    hi_t = [not (_snr(e) < snr_min) for e in truth]
+    for c in CONF_CURVE:
+        key = round(c * 100)
+        kept = [j for j, e in enumerate(predicted) if e.confidence >= c]
+        sub = [predicted[j] for j in kept]
+        cp = match(truth, sub, tau)
+        by_sub = {k: i for i, k in cp}
+        for lab in CONF_CURVE_LABELS:
+            r.conf_curve[(key, lab, "truth")] += sum(1 for i, t in enumerate(t_lab) if t == lab and hi_t[i])
+        for k, j in enumerate(kept):
+            lab = p_lab[j]
+            if lab not in CONF_CURVE_LABELS:
+                continue
+            i = by_sub.get(k)
+            r.conf_curve[(key, lab, "pred")] += int(_pred_is_hi(predicted[j], truth[i] if i is not None else None,
+                                                                 snr_min))
+            if i is not None and t_lab[i] == lab and hi_t[i]:
+                r.conf_curve[(key, lab, "tp")] += 1

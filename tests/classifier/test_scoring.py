@@ -205,3 +205,24 @@ def test_bootstrap_ci_resamples_recordings_and_brackets_the_estimate():
     assert same == (1.0, 1.0)
     # one recording: no interval
     assert all(math.isnan(v) for v in recs[0].bootstrap_ci(metric)["recall"])
+
+
+def test_confidence_curve_keeps_only_detections_at_or_above_each_cut_off():
+    truth = [fp(float(t), snr=8.0) for t in range(1, 7)]
+    # 4 true detections at confidence 0.9, 0.7, 0.55, 0.3 and a false one at 0.95
+    pred = [Event(("ch1",), t - 0.007, t + 0.007, 50.0, "fasciculation", c, features={"t_peak_s": t, "peak_snr": 9.0})
+            for t, c in ((1.0, 0.9), (2.0, 0.7), (3.0, 0.55), (4.0, 0.3), (9.0, 0.95))]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+
+    def pr(c):
+        k = round(c * 100)
+        tp, p, t = (r.conf_curve[(k, "fasciculation", x)] for x in ("tp", "pred", "truth"))
+        return tp, p, t
+
+    assert pr(0.0) == (4, 5, 6) == (r.hi_tp["fasciculation"], r.hi_pred["fasciculation"], r.hi_truth["fasciculation"])
+    assert pr(0.5) == (3, 4, 6)
+    assert pr(0.6) == (2, 3, 6)
+    assert pr(0.8) == (1, 2, 6)
+    assert pr(0.9) == (1, 2, 6)
+    # merged results add the curves up
+    assert EvalResult.merge([r, r]).conf_curve[(50, "fasciculation", "tp")] == 6
