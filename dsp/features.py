@@ -16,7 +16,8 @@ at most ~2 % fewer); ``step_snr`` (largest sample-to-sample jump of the raw
 signal / noise); sustained: ``rise_s``, ``fall_s``, ``env_cv``, ``wobble``,
 ``mean_snr`` from the 100 ms RMS envelope (block resolution); and
 ``prior_spike_rate`` (spikes per minute on the strongest channel in the 60 s
-before the onset, over the part of those 60 s that was recorded).
+before the onset, over the part of those 60 s that was recorded);
+``start_s`` s (onset counted from the stream's first sample).
 
 Sample-level features of a burst longer than ``DetectorConfig.ring_s`` use its
 last ``ring_s`` seconds; the envelope features use the whole burst up to
@@ -39,7 +40,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "duration_s", "t_peak_s", "fs", "peak_snr", "rms_snr", "noise_uv", "n_channels", "xcorr",
     "phases", "width_s", "zc_hz", "lf_ratio", "step_snr",
     "rise_s", "fall_s", "env_cv", "wobble", "mean_snr", "prior_spike_rate",
-    "near_sustained",
+    "near_sustained", "start_s",
 )
 
 NAN = float("nan")
@@ -356,6 +357,7 @@ def burst_features(
     f["noise_uv"] = float(noise_uv)
     f["n_channels"] = float(len(members))
     f["prior_spike_rate"] = prior_rate
+    f["start_s"] = onset / fs
     if y.shape[0]:
         st = _sample_stats(
             np.ascontiguousarray(y, dtype=np.float32), int(strongest), np.asarray(others, dtype=np.int64),
