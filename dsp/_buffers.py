@@ -30,7 +30,7 @@ def empty(shape: tuple[int, ...], dtype: type | np.dtype) -> np.ndarray:
     """``np.empty(shape, dtype)``, reusing a released buffer when one fits."""
     key = (tuple(int(n) for n in shape), np.dtype(dtype).str)
     global _kept
-    if ENABLED:
+    if ENABLED and int(np.prod(key[0])) * np.dtype(dtype).itemsize >= MIN_BYTES:
         with _lock:
             stack = _free.get(key)
             if stack:
