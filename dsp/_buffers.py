@@ -11,6 +11,7 @@ handed to the next pipeline that asks for the same shape and type.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -30,7 +31,7 @@ def empty(shape: tuple[int, ...], dtype: type | np.dtype) -> np.ndarray:
     """``np.empty(shape, dtype)``, reusing a released buffer when one fits."""
     key = (tuple(int(n) for n in shape), np.dtype(dtype).str)
     global _kept
-    if ENABLED and int(np.prod(key[0])) * np.dtype(dtype).itemsize >= MIN_BYTES:
+    if ENABLED and math.prod(key[0]) * np.dtype(dtype).itemsize >= MIN_BYTES:
         with _lock:
             stack = _free.get(key)
             if stack:

@@ -44,7 +44,7 @@ class Grouper:
         # a weak reference: the pipeline owns its grouper, and without the
         # cycle a finished pipeline's buffers are freed (and reused, see
         # dsp._buffers) at once, not at the next garbage collection
-        self.p = weakref.proxy(pipe)
+        self._pipe = weakref.ref(pipe)
         fs = pipe.fs
         cfg = pipe.config
         self.spike_max_n = round(cfg.spike_max_s * fs)
@@ -64,6 +64,11 @@ class Grouper:
         self.spike_times: list[list[int]] = [[] for _ in pipe.channels]  # peak indices, in time order
         self.limit = _BIG
         self._es: EngineState | None = None  # kernel state finalize was given
+
+    @property
+    def p(self) -> Pipeline:
+        """The pipeline this grouper belongs to (held weakly: see __init__)."""
+        return self._pipe()
 
     def oldest_needed(self) -> int | None:
         """First sample row a pending burst may still read (None: nothing
@@ -114,11 +119,12 @@ class Grouper:
 
     def close_open(self, n_total: int) -> None:
         """End of stream: turn the kernel's open runs into events."""
-        es = self.p._es
-        end = self.p._done
-        shift = int(self.p._ip[4])
-        min_n = int(self.p._ip[2])
-        for c in range(self.p.n_channels):
+        p = self.p
+        es = p._es
+        end = p._done
+        shift = int(p._ip[4])
+        min_n = int(p._ip[2])
+        for c in range(p.n_channels):
             if es.sp[c, 0] == 1:
                 on = max(int(es.sp[c, 1]) - shift, 0)
                 self.spikes.append([c, on, max(end - shift, on + 1), int(es.sp[c, 2]), float(es.sp_peak[c])])
