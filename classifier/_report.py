@@ -26,7 +26,8 @@ def _confidence_line(r: EvalResult) -> str:
           "cramp recall": lambda m: m.recall("cramp"),
           "precision": lambda m: m.precision("cramp")}
     ci = r.bootstrap_ci(hi)
-    parts = [f"{name} {_f(lo, 2)}-{_f(up, 2)}" for name, (lo, up) in ci.items()]
+    parts = [f"{name} {lo:.2f}-{up:.2f}" if math.isfinite(lo) and math.isfinite(up) else f"{name} n/a"
+             for name, (lo, up) in ci.items()]
     return (f"95 % CI, bootstrap over the {r.n_recordings} recordings (SNR>={r.snr_min:g} for twitches): "
             + ", ".join(parts[:2]) + "; " + ", ".join(parts[2:]))
 

@@ -326,6 +326,27 @@ def fade_tail_s(burst: Burst) -> float:
     return min(fall * a / max(0.8 * plateau - a, 0.5), MAX_FADE_S)
 
 
+#: Below this plateau SNR the measured fall is too short and noisy to
+#: extrapolate its tail from (a 48 s burst at 3.4x noise on a real Myo
+#: recording at rest got a 1 s tail from a 0.6 s fall).
+FADE_MIN_SNR = 4.0
+
+
+def fade_s(burst: Burst) -> float:
+    """How long a sustained burst took to fade out, s: dsp's ``fall_s`` (80 %
+    of the plateau down to its off threshold) plus ``fade_tail_s``, the part
+    below that threshold. A weak burst crosses the threshold early in its
+    fade, so ``fall_s`` alone made weak cramps look as if they stopped
+    abruptly (on tuning seeds, cramp recall at 200 Hz 0.67 -> 0.79 with the
+    whole fade, and no voluntary contraction became a cramp)."""
+    fall = feature(burst, "fall_s")
+    if not math.isfinite(fall):
+        return math.nan
+    if not feature(burst, "mean_snr") >= FADE_MIN_SNR:
+        return fall  # the tail would be extrapolated from a fall barely above the noise
+    return fall + fade_tail_s(burst)
+
+
 def pop_like(burst: Burst) -> bool:
     """A huge one-channel jump carrying low-frequency energy: an electrode pop (§1.6).
 
@@ -379,7 +400,7 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
         votes.append((-2.5, f"only {_fmt_s(dur)} long"))
     elif dur < 5.0:
         votes.append((-0.8, f"short ({_fmt_s(dur)})"))
-    fall = feature(burst, "fall_s")
+    fall = fade_s(burst)
     if math.isfinite(fall):
         if fall >= 4.0:
             votes.append((1.8, f"slow {_fmt_s(fall)} fade"))
@@ -527,7 +548,7 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
     if against:
         text += "; against: " + ", ".join(against)
     conf = p_cramp if cramp else 1.0 - p_cramp
-    fall = feature(burst, "fall_s")
+    fall = fade_s(burst)
     # Where the cramp call rests on the spread vote alone, it stays ambiguous:
     # a steady clench of a few fingers is confined too.
     spread = _spread_vote(burst, n_channels)

@@ -528,7 +528,7 @@ def test_noise_correction_of_the_zero_crossing_rate_recovers_the_muscle_signals(
 def test_a_weak_fast_oscillating_short_burst_gets_the_cramp_vote_a_slow_one_does_not():
     # 5x noise: 114 crossings/s is ~107 of muscle alone once the noise's
     # share is out, 128 is ~123 (3 of 8 channels: confined)
-    base = {"fall_s": 0.9, "env_cv": 0.4, "lf_ratio": 0.02, "mean_snr": 5.0, "rms_snr": 5.2, "fs": 1000.0}
+    base = {"fall_s": 0.3, "env_cv": 0.4, "lf_ratio": 0.02, "mean_snr": 5.0, "rms_snr": 5.2, "fs": 1000.0}
     fast = sustained(10.0, 13.5, ch=CH[:3], zc_hz=128.0, **base)
     slow = sustained(10.0, 13.5, ch=CH[:3], zc_hz=114.0, **base)
     ch8 = CH + ("shin_1", "shin_2", "shin_3", "shin_4")
@@ -537,3 +537,20 @@ def test_a_weak_fast_oscillating_short_burst_gets_the_cramp_vote_a_slow_one_does
     assert "fast-oscillating" in f.evidence and "fast-oscillating" not in s.evidence
     assert f.trial_type == "cramp" and f.confidence <= 0.6  # short: ambiguous at most
     assert s.trial_type == "voluntary"
+
+
+def test_the_fade_vote_judges_the_whole_fade_not_only_the_part_above_threshold():
+    from classifier._rules import FADE_MIN_SNR, fade_s, fade_tail_s
+
+    feats = {"fall_s": 0.8, "env_cv": 0.4, "lf_ratio": 0.02, "rms_snr": 5.3, "fs": 1000.0}
+    weak = sustained(10.0, 14.0, ch=CH[:2], mean_snr=5.0, **feats)
+    # at 5x noise the burst sinks under dsp's off threshold early in its fade
+    assert fade_tail_s(weak) > 0.2
+    assert fade_s(weak) == pytest.approx(0.8 + fade_tail_s(weak))
+    (ev,) = run([weak])
+    assert "stopped within" not in ev.evidence and "stopped in" in ev.evidence
+    # barely above the noise the tail is not extrapolated
+    faint = sustained(10.0, 14.0, ch=CH[:2], mean_snr=FADE_MIN_SNR - 0.5, **feats)
+    assert fade_s(faint) == 0.8
+    (ev,) = run([faint])
+    assert "stopped within 800 ms" in ev.evidence
