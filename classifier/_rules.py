@@ -426,19 +426,19 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
     spread = _spread_vote(burst, n_channels)
     if spread is not None:
         votes.append(spread)
-    zc = feature(burst, "zc_hz")
-    if _high_frequency(burst, zc):
-        mz = muscle_zc_hz(zc, feature(burst, "rms_snr"), feature(burst, "fs"))
+    mz = _gated_muscle_zc(burst)
+    if mz >= HIGH_ZC_HZ:
         reason = f"fast-oscillating signal ({mz:.0f} crossings/s): short motor-unit potentials, as in a cramp"
         votes.append((HIGH_ZC_VOTE, reason))
     return votes
 
 
-def _high_frequency(burst: Burst, zc: float) -> bool:
+def _gated_muscle_zc(burst: Burst) -> float:
+    # the muscle's zero-crossing rate where the vote may use it, else NaN
     fs = feature(burst, "fs")
     if not (fs >= HIGH_ZC_MIN_FS and feature(burst, "mean_snr") >= HIGH_ZC_MIN_SNR) or _on_off(burst):
-        return False
-    return muscle_zc_hz(zc, feature(burst, "rms_snr"), fs) >= HIGH_ZC_HZ
+        return math.nan
+    return muscle_zc_hz(feature(burst, "zc_hz"), feature(burst, "rms_snr"), fs)
 
 
 def muscle_zc_hz(zc_hz: float, rms_snr: float, fs: float) -> float:

@@ -449,7 +449,7 @@ def score_events(
         for i, j in cp:
             if t_lab[i] == p_lab[j] and t_lab[i] in POINT_LABELS:
                 r.tau_curve[(key, t_lab[i], "tp")] += 1
-    _confidence_curve(r, truth, predicted, t_lab, p_lab, tau, snr_min)
+    _confidence_curve(r, truth, predicted, t_lab, p_lab, tau, snr_min, pairs)
     return r
 
 
@@ -466,18 +466,18 @@ def _pred_is_hi(pred: Event, truth: Event | None, snr_min: float) -> bool:
 
 
 def _confidence_curve(r: EvalResult, truth: list[Event], predicted: list[Event], t_lab: list[str],
-                      p_lab: list[str], tau: float, snr_min: float) -> None:
+                      p_lab: list[str], tau: float, snr_min: float, pairs: list[tuple[int, int]]) -> None:
     """Operating points: the high-SNR counts when only detections at or above
-    each confidence cut-off are kept (each cut-off matched afresh)."""
+    each confidence cut-off are kept (each cut-off matched afresh; ``pairs``,
+    the match of all detections, serves the cut-offs that keep them all)."""
     hi_t = [not (_snr(e) < snr_min) for e in truth]
     for c in CONF_CURVE:
         key = round(c * 100)
         kept = [j for j, e in enumerate(predicted) if e.confidence >= c]
-        sub = [predicted[j] for j in kept]
-        cp = match(truth, sub, tau)
+        cp = pairs if len(kept) == len(predicted) else match(truth, [predicted[j] for j in kept], tau)
         by_sub = {k: i for i, k in cp}
         for lab in CONF_CURVE_LABELS:
-            r.conf_curve[(key, lab, "truth")] += sum(1 for i, t in enumerate(t_lab) if t == lab and hi_t[i])
+            r.conf_curve[(key, lab, "truth")] += r.hi_truth[lab]
         for k, j in enumerate(kept):
             lab = p_lab[j]
             if lab not in CONF_CURVE_LABELS:

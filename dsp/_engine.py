@@ -4,7 +4,7 @@ One numba call (``run_blocks``) processes a run of complete blocks of
 already-filtered data for a range of channels. Within a channel, blocks and
 samples run in order, so the result does not depend on how many blocks one
 call gets or which thread takes a channel: the ``Pipeline`` may call it once
-per block (live) or once per 25.6 s (offline) and the events are identical.
+per block (live) or once per segment (offline) and the events are identical.
 
 Per channel and per block (``block_n`` samples, aligned to absolute sample
 indices):
@@ -440,7 +440,7 @@ def _channel(
 
 # Rows per tile: all channels of a tile are done before the next tile, so
 # each channel's pass reads the tile from this core's L2 (raw and filtered
-# rows are channel-interleaved; a channel at a time over a whole 25.6 s
+# rows are channel-interleaved; a channel at a time over a whole
 # segment streamed 8x its 1.6 MB from further out, and with the other core
 # filtering at the same time detection ran ~1.6x slower).
 _TILE_ROWS = 4096

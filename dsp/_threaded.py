@@ -62,10 +62,9 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
     n = raw.shape[0]
     seg = p._seg_blocks * bn
     # Segments of whole blocks counted from the first row, the last one
-    # with the partial block that becomes the tail. The first one is short
-    # (this thread filters it before the threads start) and the next ones
-    # grow 4x up to the full length, so neither thread waits long for the
-    # other while the pipeline fills.
+    # with the partial block that becomes the tail. The first one is short:
+    # this thread filters it before the threads start, so the other core
+    # waits little.
     bounds = []
     pos = 0
     size = min(seg, FIRST_SEGMENT_BLOCKS * bn)
@@ -142,7 +141,7 @@ def run_threaded(p: Pipeline, raw: np.ndarray, y_known: np.ndarray, threads: int
         part, y = x_next, y_next
     if prev is not None:
         p._after_engine(*prev)
-        _engine.release_output(prev[2])
+        spare.setdefault(nb, []).append(prev[2])
     for outs in spare.values():
         for o in outs:
             _engine.release_output(o)

@@ -204,18 +204,7 @@ def _lf_ratio(raw: np.ndarray, fs: float, low_hz: float, high_hz: float) -> floa
 @lru_cache(maxsize=256)
 def _fast_len_at_most(n: int) -> int:
     """The largest m <= n whose only prime factors are 2, 3 and 5."""
-    prev = getattr(sfft, "prev_fast_len", None)  # scipy >= 1.14
-    if prev is not None:
-        return int(prev(n, real=True))
-    m = n
-    while True:
-        k = m
-        for p in (2, 3, 5):
-            while k % p == 0:
-                k //= p
-        if k == 1:
-            return m
-        m -= 1
+    return int(sfft.prev_fast_len(n, real=True))
 
 
 #: Windows longer than this (s) are cut to a fast FFT length.
