@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dsp import _floor
 from dsp._engine import ART_NAMES, EngineState
 from dsp._types import Burst
 from dsp.features import burst_features, member_stats
@@ -370,11 +371,14 @@ class Grouper:
         n_prior = bisect_left(times, onset) - bisect_left(times, max(onset - 60 * fs, keep_from))
         n_prior = max(n_prior, 0)
         prior = n_prior / (span / fs / 60) if span > 0 else float("nan")
+        # how far the floor stands above the lowest it had in the last minutes
+        low = p._floor.lowest(b_on - _floor.LOOKBACK_S * fs / p.block_n, b_on, s)
         feats = burst_features(
             kind=kind, onset=onset, offset=offset, members=chans, strongest=s, y=y, y_start=y0,
             raw_wide=raw_w[:, s].astype(np.float64) if raw_w.shape[0] else np.zeros(0),
             blk_ms=ms[:, s] if ms.shape[0] else np.zeros(0), noise_uv=float(noise[s]), others=chans[1:],
             fs=fs, t0=p.time_of(0), block_n=p.block_n, band=p.band, prior_rate=float(prior),
+            floor_uv=low,
         )
         return Burst(
             channels=tuple(p.channels[c] for c in chans),

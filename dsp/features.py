@@ -17,7 +17,9 @@ signal / noise); sustained: ``rise_s``, ``fall_s``, ``env_cv``, ``wobble``,
 ``mean_snr`` from the 100 ms RMS envelope (block resolution); and
 ``prior_spike_rate`` (spikes per minute on the strongest channel in the 60 s
 before the onset, over the part of those 60 s that was recorded);
-``start_s`` s (onset counted from the stream's first sample).
+``start_s`` s (onset counted from the stream's first sample); ``noise_rise``
+(noise floor at the onset / the lowest floor of the strongest channel in the
+preceding ``_floor.LOOKBACK_S`` s, in whole seconds; NaN in the first second).
 
 Sample-level features of a burst longer than ``DetectorConfig.ring_s`` use its
 last ``ring_s`` seconds; the envelope features use the whole burst up to
@@ -40,7 +42,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "duration_s", "t_peak_s", "fs", "peak_snr", "rms_snr", "noise_uv", "n_channels", "xcorr",
     "phases", "width_s", "zc_hz", "lf_ratio", "step_snr",
     "rise_s", "fall_s", "env_cv", "wobble", "mean_snr", "prior_spike_rate",
-    "near_sustained", "start_s",
+    "near_sustained", "start_s", "noise_rise",
 )
 
 NAN = float("nan")
@@ -307,6 +309,7 @@ def burst_features(
     block_n: int,
     band: tuple[float, float],
     prior_rate: float,
+    floor_uv: float = NAN,
 ) -> dict[str, float]:
     """Compute the features of one burst.
 
@@ -338,6 +341,9 @@ def burst_features(
         Pass band, Hz.
     prior_rate : float
         Spikes per minute before the onset on the strongest channel.
+    floor_uv : float
+        Lowest noise floor of the strongest channel in the minutes before the
+        onset (``dsp._floor``), µV; NaN when not known.
     """
     f = dict.fromkeys(FEATURE_NAMES, NAN)
     nz = max(noise_uv, 1e-12)
@@ -347,6 +353,7 @@ def burst_features(
     f["n_channels"] = float(len(members))
     f["prior_spike_rate"] = prior_rate
     f["start_s"] = onset / fs
+    f["noise_rise"] = noise_uv / floor_uv if floor_uv > 0 else NAN
     if y.shape[0]:
         st = _sample_stats(
             np.ascontiguousarray(y, dtype=np.float32), int(strongest), np.asarray(others, dtype=np.int64),

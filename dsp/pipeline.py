@@ -37,7 +37,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from dsp import _engine
+from dsp import _engine, _floor
 from dsp._grouping import Grouper
 from dsp._ring import Ring
 from dsp._startup import (
@@ -191,6 +191,10 @@ class Pipeline:
         self._raw_ring = Ring(self._ring_n + self._lag_n, n_ch)
         self._ms_hist = Ring(self._hist_blocks + -(-self._lag_n // bn), n_ch, np.float64)
         self._noise_hist = Ring(self._hist_blocks + -(-self._lag_n // bn), n_ch, np.float64)
+        bin_blocks = max(round(_floor.BIN_S * fs / bn), 1)
+        self._floor = _floor.FloorHistory(
+            bin_blocks, int(_floor.LOOKBACK_S * fs / bn) // bin_blocks + -(-self._lag_n // (bn * bin_blocks)) + 2, n_ch
+        )
         self._grouper = Grouper(self)
         self._out: list[Burst] = []
 
@@ -436,6 +440,7 @@ class Pipeline:
             self._raw_ring.write(raw)
         self._ms_hist.write(out.blk_ms)
         self._noise_hist.write(out.blk_noise)
+        self._floor.write(out.blk_noise)
         self._grouper.collect(out)
         # Finalise now, while the sample rings still hold these bursts.
         self._out += self._grouper.finalize(self._done, es)

@@ -155,6 +155,43 @@ def test_noise_floor_follows_a_slow_rise():
     assert len(_kinds(bursts, "sustained")) == 0
 
 
+def test_noise_rise_measures_a_floor_lifted_by_faint_activity():
+    # A faint contraction (2.5x the noise RMS) under the sustained threshold
+    # lifts the floor the tracker follows; a spike on top of it says so.
+    fs = 500.0
+    x = noise(int(80 * fs), 2, sigma=4.0, seed=21)
+    add_sustained(x, fs, 20.0, 80.0, 0, 9.0)
+    before = add_spike(x, fs, 10.0, 0, 60.0)
+    during = add_spike(x, fs, 70.0, 0, 150.0)
+    other = add_spike(x, fs, 70.5, 1, 60.0)
+    spikes = {round(b.features["t_peak_s"]): b for b in _kinds(detect_bursts(x, fs, ("m", "n"), mains_hz=None), "spike")}
+    assert spikes[round(before)].features["noise_rise"] == pytest.approx(1.0, abs=0.2)
+    assert spikes[round(during)].features["noise_rise"] > 2.0
+    assert spikes[round(other)].features["noise_rise"] == pytest.approx(1.0, abs=0.2)
+
+
+def test_floor_history_reads_the_same_whatever_the_chunking():
+    from dsp._floor import FloorHistory
+
+    rng = np.random.default_rng(3)
+    blocks = rng.uniform(1.0, 5.0, (1000, 2))
+    blocks[400:410, 1] = np.nan  # a gap: skipped, not a floor of NaN
+    blocks[555, 0] = 0.5
+    whole, parts = FloorHistory(40, 100, 2), FloorHistory(40, 100, 2)
+    whole.write(blocks)
+    at = 0
+    for n in (1, 39, 2, 300, 7, 651):
+        parts.write(blocks[at : at + n])
+        at += n
+    for a, b in ((0, 1000), (560, 1000), (520, 600), (0, 39), (400, 440)):
+        for ch in (0, 1):
+            assert whole.lowest(a, b, ch) == parts.lowest(a, b, ch) or np.isnan(whole.lowest(a, b, ch))
+    assert whole.lowest(0, 1000, 0) == 0.5
+    assert whole.lowest(560, 1000, 0) > 0.5  # only whole bins inside the range
+    assert np.isnan(whole.lowest(0, 39, 0))  # no complete bin
+    assert whole.lowest(400, 440, 1) == pytest.approx(np.nanmin(blocks[400:440, 1]))
+
+
 def test_mains_auto_detects_and_combs_60_hz():
     x = noise(6000, 2, seed=15).astype(np.float64)
     t = np.arange(6000) / FS

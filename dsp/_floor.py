@@ -1,0 +1,75 @@
+"""The lowest noise floor each channel had lately, for ``noise_rise``.
+
+A faint contraction (a cramp at 2-3x the noise RMS, science.md 3.2) raises a
+channel's noise floor without crossing the sustained threshold; only its
+largest units poke out as "spikes". The floor the tracker followed up to
+then is the evidence: ``FloorHistory`` keeps the per-channel minimum of the
+block noise floor in bins of ``bin_blocks`` blocks, so the lowest floor of
+the last minutes costs a few hundred values to read, not tens of thousands.
+
+Only complete bins before a burst's onset are read, so the answer does not
+depend on how the input was chunked.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dsp._ring import Ring
+
+#: How far back the lowest floor is looked for, s: a cramp lasts up to ~10 min
+#: (science.md 1.2), and the floor before it began must still be in view.
+LOOKBACK_S = 600.0
+#: Seconds per bin.
+BIN_S = 1.0
+
+
+class FloorHistory:
+    """Per-channel minima of the block noise floor, one row per ``bin_blocks`` blocks.
+
+    Parameters
+    ----------
+    bin_blocks : int
+        Blocks per bin.
+    n_bins : int
+        Bins kept (older ones are forgotten).
+    n_channels : int
+    """
+
+    def __init__(self, bin_blocks: int, n_bins: int, n_channels: int) -> None:
+        self.bin_blocks = max(int(bin_blocks), 1)
+        self._ring = Ring(max(int(n_bins), 1), n_channels, np.float64)
+        self._acc = np.full(n_channels, np.inf)
+        self._n_acc = 0  # blocks in the bin being filled
+
+    def write(self, blk_noise: np.ndarray) -> None:
+        """Add the noise floor of the next blocks (rows: blocks, columns: channels), µV."""
+        rows = blk_noise
+        if rows.shape[0] == 0:
+            return
+        take = min(self.bin_blocks - self._n_acc, rows.shape[0])
+        np.fmin(self._acc, np.fmin.reduce(rows[:take], axis=0), out=self._acc)  # fmin: NaN blocks (gaps) are skipped
+        self._n_acc += take
+        rows = rows[take:]
+        if self._n_acc < self.bin_blocks:
+            return
+        full = rows.shape[0] // self.bin_blocks
+        done = [self._acc[None, :]]
+        if full:
+            done.append(np.fmin.reduce(rows[: full * self.bin_blocks].reshape(full, self.bin_blocks, -1), axis=1))
+        self._ring.write(np.concatenate(done))
+        rest = rows[full * self.bin_blocks :]
+        self._acc = np.fmin(np.fmin.reduce(rest, axis=0), np.inf) if rest.shape[0] else np.full(self._acc.shape, np.inf)
+        self._n_acc = rest.shape[0]
+
+    def lowest(self, from_block: int, to_block: int, channel: int) -> float:
+        """Lowest floor of ``channel`` over the complete bins inside blocks
+        ``[from_block, to_block)``, µV; NaN when there is none."""
+        k0 = -(-int(from_block) // self.bin_blocks)
+        k1 = int(to_block) // self.bin_blocks
+        rows, _ = self._ring.get(k0, k1)
+        col = rows[:, channel]
+        col = col[np.isfinite(col)]
+        return float(col.min()) if col.size else math.nan
