@@ -189,6 +189,30 @@ def test_brief_uneven_sustained_burst_is_twitches_and_its_spikes_are_kept():
     assert [e.trial_type for e in run([long_])] == ["voluntary"]
 
 
+def test_ringing_fades_so_a_late_copy_must_be_smaller_still():
+    big = spike(5.0, peak=400.0)
+    early = spike(5.05, peak=80.0)  # 5x smaller, 50 ms on: ringing
+    late = spike(5.2, peak=60.0)  # 6.7x smaller 200 ms on: the ringing has halved twice since
+    late_tiny = spike(5.22, peak=15.0)  # 27x smaller: still ringing
+    events = run([big, early, late, late_tiny])
+    assert sorted(round(e.onset_s, 3) for e in events) == [5.0, 5.2]
+
+
+def test_spikes_on_a_floor_lifted_by_faint_activity_are_not_twitches():
+    # A faint cramp lifts the floor 2.5x and its largest units poke out
+    # steadily; a lifted floor without that stream (a drying electrode) does
+    # not hide a twitch, nor does a steady stream on an unlifted floor.
+    riding = [spike(10.0 + 0.9 * k, noise_rise=2.5, prior_spike_rate=60.0) for k in range(5)]
+    assert run(riding) == []
+    drying = [spike(10.0 + 0.9 * k, noise_rise=2.5, prior_spike_rate=3.0) for k in range(5)]
+    steady = [spike(10.0 + 0.9 * k, noise_rise=1.3, prior_spike_rate=60.0) for k in range(5)]
+    assert len(run(drying)) == 5 and len(run(steady)) == 5
+    why = Classifier(1000.0, CH)
+    why.feed(riding)
+    why.flush()
+    assert why.n_absorbed == 5
+
+
 def test_busy_muscle_spikes_after_a_minute_of_activity_are_not_twitches():
     # 45 spikes over 6 s on several channels after a minute at 300/min: a
     # contraction in progress whose sustained burst dsp has not closed yet.
