@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from dsp._ring import Ring
@@ -42,34 +43,38 @@ class FloorHistory:
         self.bin_blocks = max(int(bin_blocks), 1)
         self._ring = Ring(max(int(n_bins), 1), n_channels, np.float64)
         self._acc = np.full(n_channels, np.inf)
-        self._n_acc = 0  # blocks in the bin being filled
+        self._n_acc = np.zeros(1, dtype=np.int64)  # blocks in the bin being filled
 
     def write(self, blk_noise: np.ndarray) -> None:
         """Add the noise floor of the next blocks (rows: blocks, columns: channels), µV."""
-        rows = blk_noise
-        if rows.shape[0] == 0:
+        if blk_noise.shape[0] == 0:
             return
-        take = min(self.bin_blocks - self._n_acc, rows.shape[0])
-        np.fmin(self._acc, np.fmin.reduce(rows[:take], axis=0), out=self._acc)  # fmin: NaN blocks (gaps) are skipped
-        self._n_acc += take
-        rows = rows[take:]
-        if self._n_acc < self.bin_blocks:
-            return
-        full = rows.shape[0] // self.bin_blocks
-        done = [self._acc[None, :]]
-        if full:
-            done.append(np.fmin.reduce(rows[: full * self.bin_blocks].reshape(full, self.bin_blocks, -1), axis=1))
-        self._ring.write(np.concatenate(done))
-        rest = rows[full * self.bin_blocks :]
-        self._acc = np.fmin(np.fmin.reduce(rest, axis=0), np.inf) if rest.shape[0] else np.full(self._acc.shape, np.inf)
-        self._n_acc = rest.shape[0]
+        out = np.empty((blk_noise.shape[0] // self.bin_blocks + 1, blk_noise.shape[1]))
+        n = _fold(np.ascontiguousarray(blk_noise, dtype=np.float64), self._acc, self._n_acc, self.bin_blocks, out)
+        if n:
+            self._ring.write(out[:n])
 
     def lowest(self, from_block: int, to_block: int, channel: int) -> float:
         """Lowest floor of ``channel`` over the complete bins inside blocks
         ``[from_block, to_block)``, µV; NaN when there is none."""
         k0 = -(-int(from_block) // self.bin_blocks)
         k1 = int(to_block) // self.bin_blocks
-        rows, _ = self._ring.get(k0, k1)
-        col = rows[:, channel]
-        col = col[np.isfinite(col)]
-        return float(col.min()) if col.size else math.nan
+        low = self._ring.column_min(k0, k1, channel)
+        return low if math.isfinite(low) else math.nan
+
+
+@numba.njit(cache=True, nogil=True)
+def _fold(rows, acc, n_acc, bin_blocks, out):  # pragma: no cover - compiled
+    # fold blocks into the open bin; write each bin that fills to out
+    n_out = 0
+    for i in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            if rows[i, c] < acc[c]:  # NaN compares False: gaps are skipped
+                acc[c] = rows[i, c]
+        n_acc[0] += 1
+        if n_acc[0] == bin_blocks:
+            out[n_out, :] = acc
+            acc[:] = np.inf
+            n_acc[0] = 0
+            n_out += 1
+    return n_out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import weakref
 
 import numpy as np
@@ -89,6 +90,20 @@ class Ring:
     def commit(self, n: int) -> None:
         """Make the next ``n`` staged rows readable."""
         self.end += n
+
+    def column_min(self, a: int, b: int, col: int) -> float:
+        """Smallest value of column ``col`` over rows ``[a, b)`` (as ``get``
+        clips them), without copying; +inf when there is none."""
+        a = max(int(a), self.start)
+        b = min(int(b), self.end)
+        if b <= a:
+            return math.inf
+        pa = a % self.capacity
+        pb = pa + (b - a)
+        low = float(self.buf[pa : min(pb, self.capacity), col].min())
+        if pb > self.capacity:
+            low = min(low, float(self.buf[: pb - self.capacity, col].min()))
+        return low
 
     def get(self, a: int, b: int) -> tuple[np.ndarray, int]:
         a = max(int(a), self.start)
