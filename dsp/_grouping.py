@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 _BIG = 1 << 62
 
 
+_FLAT = ART_NAMES.index("flat")
+_CLIPPING = ART_NAMES.index("clipping")
+
+
 class Grouper:
     """Holds pending per-channel events of one Pipeline and releases Bursts."""
 
@@ -55,6 +59,8 @@ class Grouper:
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
         self.flat_min_n = round(cfg.flat_min_s * fs)
+        self._art_merge_n = round(cfg.artifact_merge_s * fs)
+        self._clip_off: dict[int, int] = {}  # per channel, where its latest clipping ended
         self.spikes: list[list] = []  # [c, on, off, peak_idx, peak]
         self.released: list[list] = []
         self.segments: list[tuple[int, int, int]] = []  # accepted sustained (c, on, off), for coverage
@@ -112,11 +118,23 @@ class Grouper:
                     self.pop_seen.append(item)
 
     def _add_art(self, kind: int, c: int, on: int, off: int) -> None:
-        # A coarse ADC (8-bit Myo at 200 Hz) repeats one code for a 25 ms
-        # block at rest: only a flat line of flat_min_s is "no signal".
-        if ART_NAMES[kind] == "flat" and off - on < self.flat_min_n:
+        if kind == _FLAT and self._clip_goes_on(c, on):
+            # A lead coming off drives the ADC to its rail and holds it: the
+            # kernel flags the jump onto the rail as clipping and the blocks
+            # held there as flat. It is one clipping interval.
+            kind = _CLIPPING
+            on = min(on, self._clip_off[c])  # touching it, so the two are grouped as one
+        elif kind == _FLAT and off - on < self.flat_min_n:
+            # A coarse ADC (8-bit Myo at 200 Hz) repeats one code for a 25 ms
+            # block at rest: only a flat line of flat_min_s is "no signal".
             return
+        if kind == _CLIPPING:
+            self._clip_off[c] = max(self._clip_off.get(c, -_BIG), off)
         self.arts.append((kind, c, on, off))
+
+    def _clip_goes_on(self, c: int, flat_on: int) -> bool:
+        # a flat run that starts where clipping on its channel just ended
+        return flat_on - self._clip_off.get(c, -_BIG) <= self._art_merge_n
 
     def close_open(self, n_total: int) -> None:
         """End of stream: turn the kernel's open runs into events."""
@@ -278,7 +296,15 @@ class Grouper:
                     j += 1
                     g_off = max(g_off, items[j][3])
                 busy = (es.art[:, k, 0] == 1) & (es.art[:, k, 1] <= g_off)
-                if now < g_off + self.p.block_n or busy.any():
+                wait = self.p.block_n
+                if k == _CLIPPING:
+                    # a flat run that goes on from this clipping joins it
+                    # (``_add_art``): wait until one would have begun
+                    wait += self._art_merge_n + self.p.block_n
+                    for ch in {a[1] for a in items[i : j + 1]}:
+                        if es.art[ch, _FLAT, 0] == 1 and self._clip_goes_on(ch, int(es.art[ch, _FLAT, 1])):
+                            busy[ch] = True
+                if now < g_off + wait or busy.any():
                     rest += items[i:]
                     break
                 out.append(self._burst("artifact", [(a[1], a[2], a[3]) for a in items[i : j + 1]], name))

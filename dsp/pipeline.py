@@ -355,8 +355,12 @@ class Pipeline:
             # Only the start is filtered here (for the first noise floor);
             # _run filters the rest segment by segment, fused with detection.
             y, _ = sos_filter(np.ascontiguousarray(x[: min(x.shape[0], self._n_init)]), self._sos, self._fstate)
-        # One mains period (or one block without mains) for the motion guard's level.
+        # One mains period (or one block without mains) for the motion guard's
+        # level, and longer than a clip run: the clipping check compares a run
+        # with this level, and a box the run fills (3 samples at 200 Hz with
+        # 60 Hz mains) would hide the jump onto the rail.
         n_box = round(self.fs / self.mains_hz) if self.mains_hz else self.block_n
+        n_box = max(n_box, self.config.clip_run + 1)
         self._es = _engine.init_engine_state(
             self.n_channels, self._w, self._n_env, self._initial_noise(x[: y.shape[0]], y), max(1, n_box)
         )

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from dsp_synth import add_spike, noise
+from dsp_synth import add_spike, burst_key, noise
 
 from dsp import Chunk, Pipeline, detect_bursts
 
@@ -72,6 +72,34 @@ def test_clipping_at_the_rails_is_reported():
     assert len(clip) >= 1
     assert 2.95 <= clip[0].onset_s and clip[-1].offset_s <= 3.55
     assert any(b.kind == "sustained" for b in bursts)
+
+
+@pytest.mark.parametrize("fs, mains", [(1000.0, 50.0), (200.0, 60.0)])
+def test_a_lead_held_at_the_rail_is_clipping_throughout_and_a_dead_lead_is_flat(fs, mains):
+    # A lead coming off drives the ADC to its rail and holds it (ADS1299);
+    # the whole hold is clipping, not a "flat line" after its first block.
+    # At 200 Hz with 60 Hz mains a mains period (3 samples) is no longer
+    # than the clip run, so the level before the run must tell.
+    n = int(10 * fs)
+    x = noise(n, 2, seed=31, dc=None)
+    x[int(3 * fs) : int(6 * fs), 0] = 187500.0
+    x[int(3 * fs) :, 1] = x[int(3 * fs) - 1, 1]  # a dead lead: stuck where it was
+    bursts = detect_bursts(x, fs, ("a", "b"), mains_hz=mains)
+    clip = [b for b in _art(bursts, "clipping") if b.channels == ("a",)]
+    assert len(clip) == 1 and clip[0].onset_s == pytest.approx(3.0, abs=0.03)
+    assert clip[0].offset_s == pytest.approx(6.0, abs=0.03)
+    assert not [b for b in _art(bursts, "flat") if "a" in b.channels]
+    dead = [b for b in _art(bursts, "flat") if b.channels == ("b",)]
+    assert len(dead) == 1 and dead[0].onset_s == pytest.approx(3.0, abs=0.05)
+    assert not [b for b in _art(bursts, "clipping") if "b" in b.channels]
+    # streamed in pieces that cut the jump, the hold and its end: the same
+    pipe = Pipeline(fs, ("a", "b"), mains_hz=mains)
+    streamed, at = [], 0
+    for n in (int(2.99 * fs), 7, int(0.04 * fs), int(3 * fs), 1, n):
+        streamed += pipe.process(Chunk(x[at : at + n], fs, at / fs, ("a", "b")))
+        at += n
+    streamed += pipe.flush()
+    assert sorted(map(burst_key, streamed), key=repr) == sorted(map(burst_key, bursts), key=repr)
 
 
 def test_a_step_on_one_channel_is_a_pop_but_on_all_channels_it_is_not():
