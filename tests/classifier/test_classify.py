@@ -578,3 +578,16 @@ def test_the_fade_vote_judges_the_whole_fade_not_only_the_part_above_threshold()
     assert fade_s(faint) == 0.8
     (ev,) = run([faint])
     assert "stopped within 800 ms" in ev.evidence
+
+
+def test_a_floor_that_crept_up_before_the_onset_is_a_cramp_vote():
+    # A 4 s burst on 3 of 8 channels at 250 Hz, stopping within 0.5 s: alone
+    # it reads as a short voluntary contraction; a floor lifted 1.6x before
+    # it began (a prodrome or a slow start) tips it to an ambiguous cramp.
+    base = {"fall_s": 0.5, "env_cv": 0.4, "lf_ratio": 0.02, "mean_snr": 3.5, "rms_snr": 3.5, "fs": 250.0}
+    ch8 = CH + ("shin_1", "shin_2", "shin_3", "shin_4")
+    (crept,) = classify([sustained(10.0, 14.0, ch=CH[:3], noise_rise=1.6, **base)], fs=250.0, channels=ch8)
+    (sudden,) = classify([sustained(10.0, 14.0, ch=CH[:3], noise_rise=1.05, **base)], fs=250.0, channels=ch8)
+    assert "crept up 1.6x" in crept.evidence and "crept" not in sudden.evidence
+    assert crept.trial_type == "cramp" and crept.confidence <= 0.6
+    assert sudden.trial_type == "voluntary"
