@@ -65,6 +65,10 @@ class RecordingInfo:
         One of :data:`CHANNEL_TYPES` per channel.
     channel_units : tuple of str
         Unit of each column (``"uV"``, ``"g"``, ``"adc counts"``).
+    rails : (float, float) or None
+        The converter's lowest and highest value in chunk units, when the
+        format fixes them (14-bit counts 0-16383, Myo int8 -128..127): a
+        sample there is clipped, however briefly. ``None`` when unknown.
     """
 
     path: Path
@@ -84,6 +88,7 @@ class RecordingInfo:
     device: str = ""
     channel_types: tuple[str, ...] = ()
     channel_units: tuple[str, ...] = ()
+    rails: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -104,6 +109,11 @@ class RecordingInfo:
         object.__setattr__(self, "channel_units", units)
         object.__setattr__(self, "annotations", tuple((float(a), float(b), str(c)) for a, b, c in self.annotations))
         object.__setattr__(self, "warnings", tuple(str(w) for w in self.warnings))
+        if self.rails is not None:
+            lo, hi = (float(v) for v in self.rails)
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"RecordingInfo: rails must be two finite values, lowest first, got {self.rails!r}")
+            object.__setattr__(self, "rails", (lo, hi))
         if self.n_samples is not None and self.duration_s is None:
             object.__setattr__(self, "duration_s", self.n_samples / fs)
 
@@ -129,6 +139,8 @@ class RecordingInfo:
         if self.start_time is not None:
             lines.append(f"start:       {self.start_time.isoformat(sep=' ')}")
         lines.append(f"units:       {self.units}")
+        if self.rails is not None:
+            lines.append(f"rails:       {self.rails[0]:g} .. {self.rails[1]:g} (a sample there is clipped)")
         if self.scaling:
             lines.append(f"scaling:     {self.scaling}")
         lines.append(f"channels:    {len(self.channels)}")

@@ -60,6 +60,10 @@ def _delimiter(line: str) -> str | None:
     return None
 
 
+#: The Myo's EMG is signed 8-bit.
+MYO_RAILS = (-128.0, 127.0)
+
+
 def _raw_layout(fmt: str, names, sig_cols, unit: str, scaling: str, **kw) -> dict:
     n = len(sig_cols)
     return dict(
@@ -147,6 +151,7 @@ class MyoCsvReader(TextReader):
             label_col=8,
             label_text="gesture {}",
             device="Thalmic Labs Myo armband",
+            rails=MYO_RAILS,
             notes=[]
             if self._fs_override
             else [f"{self.path}: no time stamps; assuming the Myo's nominal 200 Hz (pass fs= to change)"],
@@ -184,6 +189,7 @@ class UciMyoReader(TextReader):
             label_text="class {}",
             dedup=True,
             device="Thalmic Labs Myo armband",
+            rails=MYO_RAILS,
             **_raw_layout(
                 self.name,
                 [names[i] for i in sig],
@@ -223,6 +229,7 @@ class ChordsCsvReader(TextReader):
             counter_col=counter,
             counter_mod=256,
             device="Upside Down Labs Chords (BioAmp)",
+            rails=(0.0, 16383.0),
             **_raw_layout(
                 self.name,
                 [names[i] for i in sig],

@@ -58,6 +58,7 @@ class Layout:
     counter_mod: int = 256
     start_time: object = None
     notes: list[str] = field(default_factory=list)
+    rails: tuple[float, float] | None = None  # the converter's limits in chunk units, when fixed
 
 
 def _to_float(text: str) -> float:
@@ -251,6 +252,7 @@ class TextReader(BaseReader):
             device=lay.device,
             channel_types=lay.types,
             channel_units=lay.units,
+            rails=lay.rails,
         )
 
     def _check_counter(self, head: list[str]) -> None:
