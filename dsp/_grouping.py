@@ -132,6 +132,10 @@ class Grouper:
             self._clip_off[c] = max(self._clip_off.get(c, -_BIG), off)
         self.arts.append((kind, c, on, off))
 
+    def add_clipping(self, c: int, on: int, off: int) -> None:
+        """A clipping interval found outside the kernel (samples at known rails)."""
+        self._add_art(_CLIPPING, c, on, off)
+
     def _clip_goes_on(self, c: int, flat_on: int) -> bool:
         # a flat run that starts where clipping on its channel just ended
         return flat_on - self._clip_off.get(c, -_BIG) <= self._art_merge_n
@@ -303,6 +307,9 @@ class Grouper:
                     wait += self._art_merge_n + self.p.block_n
                     for ch in {a[1] for a in items[i : j + 1]}:
                         if es.art[ch, _FLAT, 0] == 1 and self._clip_goes_on(ch, int(es.art[ch, _FLAT, 1])):
+                            busy[ch] = True
+                    for ch, run in self.p._rail_open.items():  # rail samples still coming in
+                        if run[0] <= g_off:
                             busy[ch] = True
                 if now < g_off + wait or busy.any():
                     rest += items[i:]

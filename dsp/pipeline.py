@@ -79,6 +79,7 @@ _GROUPING_LAG_S = 5.0
 
 
 _DEFAULT_CONFIG = DetectorConfig()
+_BIG_INDEX = 1 << 62
 
 class Pipeline:
     """Streaming EMG burst detector with explicit, per-instance state.
@@ -99,6 +100,11 @@ class Pipeline:
         Offline mode: filter forward and backward (no phase delay). The whole
         signal must come in ONE ``process`` call (a second call raises
         ``ValueError``); detection is the same as in causal mode.
+    rails : (float, float) or None
+        The converter's lowest and highest value in the chunks' units, when
+        known (a file format or board fixes them): every sample there is
+        clipping, even a single one. Without them clipping is a run of
+        ``config.clip_run`` equal samples at the signal's extreme.
     """
 
     def __init__(
@@ -109,6 +115,7 @@ class Pipeline:
         mains_hz: float | None | str = "auto",
         config: DetectorConfig = _DEFAULT_CONFIG,
         zero_phase: bool = False,
+        rails: tuple[float, float] | None = None,
     ) -> None:
         fs = float(fs)
         if not (math.isfinite(fs) and fs > 0):
@@ -123,11 +130,20 @@ class Pipeline:
                 raise ValueError(f"Pipeline: mains_hz must be a frequency in Hz, None or 'auto', got {mains_hz!r}")
         elif mains_hz is not None and not (float(mains_hz) > 0):
             raise ValueError(f"Pipeline: mains_hz must be a positive frequency in Hz, got {mains_hz!r}")
+        if rails is not None:
+            try:
+                lo, hi = (float(v) for v in rails)
+            except (TypeError, ValueError):
+                raise ValueError(f"Pipeline: rails must be (lowest, highest) values, got {rails!r}") from None
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"Pipeline: rails must be two finite values, lowest first, got {rails!r}")
+            rails = (lo, hi)
         if not isinstance(config, DetectorConfig):
             raise TypeError(f"Pipeline: config must be a DetectorConfig, got {type(config).__name__}")
         self.fs = fs
         self.config = cfg = config
         self.zero_phase = bool(zero_phase)
+        self.rails = rails
         self._mains_arg = mains_hz
         self.mains_hz: float | None = None if mains_hz in (None, "auto") else float(mains_hz)
         self.mains_lines: tuple[float, ...] = ()
@@ -195,6 +211,8 @@ class Pipeline:
         self._floor = _floor.FloorHistory(
             bin_blocks, int(_floor.LOOKBACK_S * fs / bn) // bin_blocks + -(-self._lag_n // (bn * bin_blocks)) + 2, n_ch
         )
+        self._rail_open: dict[int, list[int]] = {}  # per channel, an open run of rail samples [on, off)
+        self._rail_n = np.zeros(n_ch, dtype=np.int64)  # samples at the rails so far
         self._grouper = Grouper(self)
         self._out: list[Burst] = []
 
@@ -241,7 +259,7 @@ class Pipeline:
             out[name] = {
                 "noise_uv": float(noise[c]),
                 "mains_hz": mains,
-                "clipped_s": float(counts[0] / self.fs),
+                "clipped_s": float((counts[0] + self._rail_n[c]) / self.fs),
                 "flat_s": float(flat_s),
                 "dropout_s": float(drop_s),
                 "no_signal": bool(last_flat or (counts[1] + counts[2]) > 0.5 * done),
@@ -321,6 +339,7 @@ class Pipeline:
             self._tail_raw = self._tail_raw[:0]
             self._tail_y = self._tail_y[:0]
             self._engine_call(raw, y, self._done)
+        self._close_rail_runs(_BIG_INDEX)
         self._grouper.close_open(n_total)
         self._finished = True
         self._out += self._grouper.finalize(None)
@@ -423,6 +442,38 @@ class Pipeline:
         )
         self._after_engine(raw, y, out)
 
+    def _rail_clips(self, raw: np.ndarray, start: int) -> None:
+        """Clipping intervals from samples at the known rails, rows of ``raw``
+        from absolute sample ``start``. Runs closer than artifact_merge_s
+        are one interval (as the kernel's); a run stays open until no later
+        sample can extend it, so chunking does not change the intervals."""
+        lo, hi = self.rails
+        tol = 1e-6 * (hi - lo)  # rails stored as scaled floats (UCI Myo: counts x 1e-5)
+        merge = int(self._ip[_engine.I_ART_MERGE])
+        hit = (raw <= lo + tol) | (raw >= hi - tol)  # NaN (lost samples) is no hit
+        if hit.any():
+            rows, cols = np.nonzero(hit)
+            for c in np.unique(cols):
+                idx = rows[cols == c] + start
+                self._rail_n[c] += idx.size
+                cut = np.flatnonzero(np.diff(idx) > merge)
+                for on, off in zip(np.r_[idx[0], idx[cut + 1]], np.r_[idx[cut], idx[-1]] + 1):
+                    run = self._rail_open.get(int(c))
+                    if run is not None and on - run[1] <= merge:
+                        run[1] = max(run[1], int(off))
+                        continue
+                    if run is not None:
+                        self._grouper.add_clipping(int(c), run[0], run[1])
+                    self._rail_open[int(c)] = [int(on), int(off)]
+        self._close_rail_runs(start + raw.shape[0] - merge - 1)
+
+    def _close_rail_runs(self, before: int) -> None:
+        # runs ending before this sample can no longer grow
+        for c, run in list(self._rail_open.items()):
+            if run[1] <= before:
+                self._grouper.add_clipping(c, run[0], run[1])
+                del self._rail_open[c]
+
     def _keep_pending(self, n_next: int, staged: int = 0) -> None:
         """Grow the sample rings so the rows pending bursts read survive the
         next ``n_next`` rows (no helper thread may be staging meanwhile)."""
@@ -442,6 +493,8 @@ class Pipeline:
             self._keep_pending(raw.shape[0])
             self._y_ring.write(y)
             self._raw_ring.write(raw)
+        if self.rails is not None:
+            self._rail_clips(raw, self._done)
         self._ms_hist.write(out.blk_ms)
         self._noise_hist.write(out.blk_noise)
         self._floor.write(out.blk_noise)

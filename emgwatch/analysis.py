@@ -160,14 +160,17 @@ def analyze_chunks(
     mains_hz: float | None | str = "auto",
     keep_plot_data: bool = True,
     zero_phase: bool = False,
+    rails: tuple[float, float] | None = None,
 ) -> AnalysisResult:
     """Run dsp and the classifier over a stream of chunks.
 
     The same function serves files, the simulator and live sources: what it
-    returns does not depend on how the stream was cut into chunks.
+    returns does not depend on how the stream was cut into chunks. ``rails``
+    are the converter's limits in the chunks' units when known (see
+    ``dsp.Pipeline``).
     """
     channels = tuple(channels)
-    pipe = Pipeline(fs, channels, mains_hz=mains_hz, zero_phase=zero_phase)
+    pipe = Pipeline(fs, channels, mains_hz=mains_hz, zero_phase=zero_phase, rails=rails)
     clf = Classifier(fs, channels)
     events: list[Event] = []
     overview = Overview(channels, fs) if keep_plot_data else None
@@ -221,6 +224,7 @@ def analyze_file(
     mains_hz: float | None | str = "auto",
     keep_plot_data: bool = True,
     zero_phase: bool = False,
+    rails: tuple[float, float] | None = None,
 ) -> AnalysisResult:
     """Analyse one recording file (any format ``recordings`` reads).
 
@@ -251,6 +255,7 @@ def analyze_file(
             mains_hz=mains_hz,
             keep_plot_data=keep_plot_data,
             zero_phase=zero_phase,
+            rails=info.rails,
         )
         result.info_text = info.describe()
     return result

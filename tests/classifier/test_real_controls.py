@@ -29,7 +29,7 @@ def _events(path: Path):
         warnings.simplefilter("ignore")  # irregular time stamps are reported by the reader, not our concern
         with open_recording(path) as reader:
             info = reader.info
-            pipe = Pipeline(info.fs, info.channels)
+            pipe = Pipeline(info.fs, info.channels, rails=info.rails)
             clf = Classifier(info.fs, info.channels)
             events = []
             for chunk in reader.chunks():
@@ -63,3 +63,14 @@ def test_myo_rest_gives_no_confident_cramp_and_fists_are_voluntary():
     # A fist every 5 s is contraction, not a minute-long "cluster of twitches".
     assert not [e for e in fists if e.trial_type == "fasciculation" and e.duration_s > 5.0]
     assert any(e.trial_type == "voluntary" for e in fists)
+
+
+def test_samples_at_the_converters_rails_are_flagged_as_clipping():
+    # The Chords file's 24 samples at 0 or 16383 (14-bit ADC) come singly or in
+    # pairs in Channel1's strongest bursts: no run of equal samples, but
+    # clipped all the same. The Myo's fists saturate its int8 counts.
+    chords = [e for e in _events(_real("chords_bioamp/emg_sample.csv")) if e.subtype == "clipping"]
+    assert len(chords) >= 5 and {c for e in chords for c in e.channels} == {"Channel1"}
+    assert all(e.trial_type == "artifact" and "limit" in e.evidence for e in chords)
+    fists = [e for e in _events(_real("myo_readings_dataset/right_hand_12345-1/7.txt")) if e.subtype == "clipping"]
+    assert fists

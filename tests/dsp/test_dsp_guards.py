@@ -176,3 +176,32 @@ def test_coarsely_quantised_rest_is_neither_clipped_nor_flat():
     bursts = pipe.process(Chunk(x, FS, 0.0, ("a",))) + pipe.flush()
     assert [b for b in bursts if b.kind == "artifact"] == []
     assert pipe.quality()["a"]["clipped_s"] == 0 and not pipe.quality()["a"]["no_signal"]
+
+
+def test_single_samples_at_known_rails_are_clipping_whatever_the_chunking():
+    fs = 500.0
+    x = noise(int(6 * fs), 2, seed=32, dc=None) + 8000.0
+    hits = [1000, 1001, 1030, 2000]  # a pair and a single 30 samples on (one interval), then one alone
+    x[hits[:3], 0] = 16383.0
+    x[hits[3], 0] = 0.0
+    x[2500, 1] = 16382.0  # one code short of the rail: not clipped
+    whole = detect_bursts(x, fs, ("a", "b"), mains_hz=None, rails=(0, 16383))
+    clip = _art(whole, "clipping")
+    assert [(round(b.onset_s, 3), b.channels) for b in clip] == [(2.0, ("a",)), (4.0, ("a",))]
+    assert clip[0].offset_s == pytest.approx(1031 / fs)
+    assert not _art(detect_bursts(x, fs, ("a", "b"), mains_hz=None), "clipping")  # without rails: no run, no clip
+    pipe = Pipeline(fs, ("a", "b"), mains_hz=None, rails=(0, 16383))
+    streamed, at = [], 0
+    for n in (1001, 3, 26, 970, 1, 5000):
+        streamed += pipe.process(Chunk(x[at : at + n], fs, at / fs, ("a", "b")))
+        at += n
+    streamed += pipe.flush()
+    assert sorted(map(burst_key, streamed), key=repr) == sorted(map(burst_key, whole), key=repr)
+    assert pipe.quality()["a"]["clipped_s"] == pytest.approx(4 / fs)
+    assert pipe.quality()["b"]["clipped_s"] == 0
+
+
+@pytest.mark.parametrize("rails", [(5, 5), (10, 0), (0, float("nan")), "0-10", (1,)])
+def test_bad_rails_are_a_clear_error(rails):
+    with pytest.raises(ValueError, match="rails"):
+        Pipeline(FS, CH, rails=rails)
