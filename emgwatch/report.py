@@ -171,8 +171,8 @@ def render_report_png(result: AnalysisResult, advice: Sequence[Any]) -> bytes:
     s = result.summary
     fig.suptitle(
         f"emgwatch: {Path(result.source).name}  -  {result.duration_s:.0f} s, {result.fs:g} Hz  -  "
-        f"{s.fasciculations} twitches, {s.cramps} cramps, {s.voluntary} voluntary, "
-        f"{sum(s.artifacts.values())} artefacts",
+        f"{_count(s.fasciculations, 'twitch', 'twitches')}, {_count(s.cramps, 'cramp')}, "
+        f"{s.voluntary} voluntary, {_count(sum(s.artifacts.values()), 'artefact')}",
         fontsize=12,
     )
     _draw_overview(fig.add_subplot(grid[0, :]), result)
@@ -240,3 +240,7 @@ def plot_history(sessions: Sequence[Any], path: Path) -> None:
     fig.autofmt_xdate()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
