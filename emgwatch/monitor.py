@@ -77,7 +77,7 @@ def _render_dashboard(state: MonitorState):
     )
     levels = Table(show_header=True, header_style="bold", box=None, expand=True)
     levels.add_column("channel", width=12)
-    levels.add_column("level (0.5 s RMS)", ratio=1)
+    levels.add_column("level over the noise floor (0.5 s RMS, log scale)", ratio=1)
     levels.add_column("µV", justify="right", width=8)
     levels.add_column("noise µV", justify="right", width=9)
     for i, name in enumerate(state.channels):
