@@ -100,10 +100,11 @@ class Pipeline:
         Offline mode: filter forward and backward (no phase delay). The whole
         signal must come in ONE ``process`` call (a second call raises
         ``ValueError``); detection is the same as in causal mode.
-    rails : (float, float) or None
+    rails : (lowest, highest) or None
         The converter's lowest and highest value in the chunks' units, when
-        known (a file format or board fixes them): every sample there is
-        clipping, even a single one. Without them clipping is a run of
+        known (a file format or board fixes them), each a number or one per
+        channel (a Cyton's gain can differ by channel): every sample there
+        is clipping, even a single one. Without them clipping is a run of
         ``config.clip_run`` equal samples at the signal's extreme.
     """
 
@@ -115,7 +116,7 @@ class Pipeline:
         mains_hz: float | None | str = "auto",
         config: DetectorConfig = _DEFAULT_CONFIG,
         zero_phase: bool = False,
-        rails: tuple[float, float] | None = None,
+        rails: tuple[float | Sequence[float], float | Sequence[float]] | None = None,
     ) -> None:
         fs = float(fs)
         if not (math.isfinite(fs) and fs > 0):
@@ -131,13 +132,7 @@ class Pipeline:
         elif mains_hz is not None and not (float(mains_hz) > 0):
             raise ValueError(f"Pipeline: mains_hz must be a positive frequency in Hz, got {mains_hz!r}")
         if rails is not None:
-            try:
-                lo, hi = (float(v) for v in rails)
-            except (TypeError, ValueError):
-                raise ValueError(f"Pipeline: rails must be (lowest, highest) values, got {rails!r}") from None
-            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-                raise ValueError(f"Pipeline: rails must be two finite values, lowest first, got {rails!r}")
-            rails = (lo, hi)
+            rails = _check_rails(rails, len(self.channels))
         if not isinstance(config, DetectorConfig):
             raise TypeError(f"Pipeline: config must be a DetectorConfig, got {type(config).__name__}")
         self.fs = fs
@@ -447,7 +442,7 @@ class Pipeline:
         from absolute sample ``start``. Runs closer than artifact_merge_s
         are one interval (as the kernel's); a run stays open until no later
         sample can extend it, so chunking does not change the intervals."""
-        lo, hi = self.rails
+        lo, hi = self.rails  # one value per channel
         tol = 1e-6 * (hi - lo)  # rails stored as scaled floats (UCI Myo: counts x 1e-5)
         merge = int(self._ip[_engine.I_ART_MERGE])
         hit = (raw <= lo + tol) | (raw >= hi - tol)  # NaN (lost samples) is no hit
@@ -501,6 +496,21 @@ class Pipeline:
         self._grouper.collect(out)
         # Finalise now, while the sample rings still hold these bursts.
         self._out += self._grouper.finalize(self._done, es)
+
+
+def _check_rails(rails: object, n_ch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lowest, highest) as one float64 value per channel, or a ValueError saying what is wrong."""
+    try:
+        lo_in, hi_in = rails  # type: ignore[misc]
+        lo = np.broadcast_to(np.asarray(lo_in, dtype=np.float64), (n_ch,)).copy()
+        hi = np.broadcast_to(np.asarray(hi_in, dtype=np.float64), (n_ch,)).copy()
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Pipeline: rails must be (lowest, highest), each a number or one per channel ({n_ch}), got {rails!r}"
+        ) from None
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)):
+        raise ValueError(f"Pipeline: rails must be finite, lowest below highest on every channel, got {rails!r}")
+    return lo, hi
 
 
 def detect_bursts(

@@ -125,7 +125,7 @@ def run_monitor(
         raise SourceTimeoutError(f"{label}: no data within {read_timeout_s:g} s of opening")
     fs, channels = first.fs, first.channels
     state = MonitorState(source=label, fs=fs, channels=channels)
-    pipe = Pipeline(fs, channels, mains_hz=mains_hz)
+    pipe = Pipeline(fs, channels, mains_hz=mains_hz, rails=getattr(source, "rails", None))
     clf = Classifier(fs, channels)
     writer = None
     if record_to is not None:

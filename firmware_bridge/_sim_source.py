@@ -21,6 +21,7 @@ the start (an evaluation can score a stream as it runs).
 
 from __future__ import annotations
 
+import math
 import time
 
 from dsp import Chunk, Event, UnknownSourceError
@@ -69,6 +70,9 @@ class SimSource(Source):
         self.recording = recording
         self.fs = self.recording.fs
         self.channels = self.recording.channels
+        dev = DEVICES.get(str(self.recording.meta.get("device", "")))
+        if dev is not None and math.isfinite(dev.rail_lo_uv) and math.isfinite(dev.rail_hi_uv):
+            self.rails = (dev.rail_lo_uv, dev.rail_hi_uv)  # the device model clips there
         self.speed = float(speed)
         n = int(chunk_samples) if chunk_samples is not None else max(1, int(round(self.fs / 25.0)))
         if n < 1:

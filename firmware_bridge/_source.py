@@ -57,11 +57,15 @@ class Source:
         The URL the source was opened from ("" if built directly).
     n_chunks, n_samples, n_lost : int
         Chunks and samples delivered so far, and samples reported lost (``Chunk.lost``).
+    rails : (lowest, highest) or None
+        What the board's extreme ADC codes read as, each a number or one per
+        channel (``dsp.Pipeline``'s ``rails``); None when unknown.
     """
 
     fs: float = 0.0
     channels: tuple[str, ...] = ()
     url: str = ""
+    rails: tuple | None = None
 
     def __init__(self) -> None:
         self._closed = False

@@ -80,6 +80,10 @@ class Decoder:
     channels : tuple of str
     units : str
         ``"uV"``, or ``"raw"`` when the board's counts could not be converted.
+    rails : (lowest, highest) or None
+        The values the board's lowest and highest ADC codes decode to, each a
+        number or one per channel (``dsp.Pipeline``'s ``rails``); None when
+        unknown.
     counters : DecoderCounters
     """
 
@@ -91,6 +95,7 @@ class Decoder:
     fs: float = 0.0
     channels: tuple[str, ...] = ()
     units: str = "uV"
+    rails: tuple | None = None
 
     def __init__(self, search_window: int = DEFAULT_SEARCH_WINDOW) -> None:
         if int(search_window) < 1:

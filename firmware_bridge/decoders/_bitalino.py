@@ -120,6 +120,11 @@ class BitalinoDecoder(Decoder):
         bits = np.array([10 if i < 4 else 6 for i in range(self.n_ch)], dtype=np.float64)
         self._full = 2.0 ** bits
         self._emg = bool(emg)
+        top = self._full - 1.0  # unsigned codes 0 .. 2^bits - 1, per channel
+        if self._emg:
+            self.rails = (np.full(self.n_ch, -0.5 * VCC_V / EMG_GAIN * 1e6), (top / self._full - 0.5) * VCC_V / EMG_GAIN * 1e6)
+        else:
+            self.rails = (np.zeros(self.n_ch), top)
         self._expected: int | None = None
 
     def _reset_sync(self, keep_counter: bool) -> None:

@@ -109,6 +109,8 @@ class ChordsDecoder(Decoder):
             self._scale = float(vref) / 2**self.adc_bits / float(gain) * 1e6
         else:
             self._offset, self._scale = 0.0, 1.0
+        # unsigned codes 0 .. 2^bits - 1
+        self.rails = ((0.0 - self._offset) * self._scale, (2.0**self.adc_bits - 1 - self._offset) * self._scale)
         self._expected: int | None = None
 
     counter_period = 256

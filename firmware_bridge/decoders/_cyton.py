@@ -123,6 +123,8 @@ class CytonDecoder(Decoder):
         self.counter_period = 128 if self.daisy else 256  # frames per sample-number cycle
         self._unwrappable = True
         self.scales = channel_scales(gains, n_ch)
+        # signed 24-bit codes: -2^23 .. 2^23 - 1, per channel's gain
+        self.rails = (-(2.0**23) * self.scales, (2.0**23 - 1) * self.scales)
         self._expected: int | None = None  # next sample number
         self._daisy_half: tuple[int, np.ndarray] | None = None  # (sample number, counts of ch9-16)
         self._last_frame: int | None = None

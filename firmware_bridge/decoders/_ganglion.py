@@ -83,6 +83,7 @@ class GanglionDecoder(Decoder):
         self.firmware = firmware
         self.fs = 200.0
         self.channels = ("ch1", "ch2", "ch3", "ch4")
+        self.rails = (-(2.0**23) * GANGLION_SCALE, (2.0**23 - 1) * GANGLION_SCALE)  # the MCP3912's 24-bit codes
         self.counter_period = 200
         self._last_id: int | None = None
         self._base: list[int] | None = None  # fw 2: last sample, None until an ID-0 packet after a loss

@@ -71,6 +71,7 @@ class NpgDecoder(Decoder):
             self._offset, self._scale = 2.0 ** (ADC_BITS - 1), float(vref) / 2**ADC_BITS / float(gain) * 1e6
         else:
             self._offset, self._scale = 0.0, 1.0
+        self.rails = ((0.0 - self._offset) * self._scale, (2.0**ADC_BITS - 1 - self._offset) * self._scale)
         self._expected: int | None = None
 
     def _reset_sync(self, keep_counter: bool) -> None:

@@ -48,6 +48,11 @@ class QueuedSource(Source):
         self._pending: list[Chunk] = []
 
     @property
+    def rails(self) -> tuple | None:  # type: ignore[override]
+        """The decoder's rails (what its extreme codes read as), None when unknown."""
+        return self.decoder.rails if self.decoder is not None else None
+
+    @property
     def counters(self) -> DecoderCounters:
         """The decoder's counts (corrupt bytes, resyncs, lost packets)."""
         return self.decoder.counters

@@ -79,3 +79,20 @@ def test_monitor_reads_a_cyton_over_a_real_serial_port(tmp_path):
     # What arrived over the wire is the simulated signal (24-bit counts of 0.02235 µV).
     n = 30 * 250
     np.testing.assert_allclose(got.data[:n], rec.data[:n], atol=0.05)
+
+
+def test_live_monitor_flags_single_samples_at_the_boards_rails():
+    # A Cyton's ADC saturates at +-187500 uV (gain 24); one sample there is
+    # clipping even if the next is not, and the source tells the monitor where.
+    from firmware_bridge import SimRecording, SimSource
+
+    rec = simulate("rest_benign", device="cyton_250", duration_s=20, seed=3)
+    data = rec.data.copy()
+    data[1250, 1] = 187500.0  # 5 s, ch2
+    data[3000, 1] = -187500.0  # 12 s
+    hit = SimRecording(data, rec.fs, rec.channels, rec.truth, rec.meta)
+    with SimSource(hit, speed=0) as src:
+        assert src.rails == (-187500.0, 187500.0)
+        live = run_monitor(src, label="sim", plain=True)
+    clips = [e for e in live.events if e.subtype == "clipping"]
+    assert [round(e.onset_s) for e in clips] == [5, 12] and all(e.channels == ("ch2",) for e in clips)

@@ -198,3 +198,16 @@ def test_a_host_clock_hint_unwraps_a_counter_that_went_round():
     # Without the hint the same bytes lose 256 samples off the time axis.
     plain = CytonDecoder()
     assert sum(c.lost for c in plain.feed(stream)) == 144
+
+
+def test_the_extreme_codes_decode_to_the_decoders_rails_per_channel_gain():
+    gains = [24, 24, 12, 24, 24, 24, 24, 1]
+    dec = CytonDecoder(gains=gains)
+    lo, hi = dec.rails
+    np.testing.assert_allclose(hi, [(2**23 - 1) * cyton_scale(g) for g in gains])
+    np.testing.assert_allclose(lo, [-(2**23) * cyton_scale(g) for g in gains])
+    # values beyond full scale saturate at the extreme codes: they read as the rails
+    rows = np.array([[1e9, -1e9, 1e9, 0, 0, 0, 0, -1e9]] + [[0.0] * 8] * 3, dtype=np.float64)
+    got = joined(dec.feed(encode_cyton(rows, gains=gains)), 8)
+    np.testing.assert_allclose(got[0, [0, 2]], hi[[0, 2]], rtol=1e-6)
+    np.testing.assert_allclose(got[0, [1, 7]], lo[[1, 7]], rtol=1e-6)
