@@ -227,6 +227,30 @@ class Pipeline:
             return np.full(self.n_channels, np.nan)
         return self._es.noise.copy()
 
+    def ongoing(self) -> list[tuple[str, float, float]]:
+        """Sustained activity that has begun and not yet ended, per channel.
+
+        A sustained burst is reported only when it ends (its class depends on
+        how it ends), so a live display asks this to say something while a
+        cramp is still going on.
+
+        Returns
+        -------
+        list of (channel, onset_s, active_s)
+            Onset on the stream clock and how long the channel has been above
+            the sustained threshold since (to the last block above it), s; in
+            channel order. Gaps shorter than ``config.sustained_merge_s``
+            keep a run open, as in the bursts.
+        """
+        es = self._es
+        if es is None:
+            return []
+        out = []
+        for c in np.flatnonzero(es.su[:, 0] != 0):
+            on, last = int(es.su[c, 1]), int(es.su[c, 3])
+            out.append((self.channels[c], self.time_of(on), max(last - on, 0) / self.fs))
+        return out
+
     def quality(self) -> dict[str, dict[str, float | bool]]:
         """Per-channel signal quality so far.
 

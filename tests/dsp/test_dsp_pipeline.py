@@ -278,3 +278,19 @@ def test_spikes_near_a_long_sustained_burst_say_so_and_others_do_not():
     near = {round(b.features["t_peak_s"] - 10): b.features["near_sustained"] for b in whole if b.kind == "spike"}
     assert near.get(3) == 0.0 and near.get(17) == 0.0
     assert near.get(8) == 1.0 and near.get(10) == 1.0
+
+
+def test_ongoing_reports_sustained_activity_while_it_lasts():
+    fs = 500.0
+    x = noise(int(20 * fs), 2, sigma=4.0, seed=41)
+    add_sustained(x, fs, 5.0, 12.0, 1, 30.0)
+    pipe = Pipeline(fs, ("m", "n"), mains_hz=None)
+    seen = {}
+    step = int(0.1 * fs)
+    for i in range(0, x.shape[0], step):
+        pipe.process(Chunk(x[i : i + step], fs, i / fs, ("m", "n")))
+        seen[round((i + step) / fs, 1)] = pipe.ongoing()
+    assert seen[4.0] == [] and seen[15.0] == []
+    (ch, onset, active), = seen[8.0]
+    assert ch == "n" and onset == pytest.approx(5.0, abs=0.2) and active == pytest.approx(3.0, abs=0.3)
+    assert seen[11.0][0][2] > seen[8.0][0][2]
