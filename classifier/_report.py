@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from classifier._matching import BODY_LABELS, POINT_LABELS
+from classifier.ongoing import ALERT_AFTER_S
 
 if TYPE_CHECKING:
     from classifier.scoring import EvalResult
@@ -141,6 +144,23 @@ def format_result(r: EvalResult) -> str:
             f"({_pct(r.doublet_found / r.doublet_truth)}), {r.doublet_tagged} tagged doublet "
             f"({_pct(r.doublet_tagged / r.doublet_truth)})",
         ]
+
+    if r.cramp_alert_s or r.cramp_unalerted or r.decision_s:
+        lines += ["", "streaming latency (science.md 3.6 item 9; targets: twitch decision <= 0.25 s, cramp alert <= 2 s):"]
+        if r.cramp_alert_s or r.cramp_unalerted:
+            a = np.asarray(r.cramp_alert_s, dtype=float)
+            n = a.size + r.cramp_unalerted
+            lines.append(
+                f"  cramp alert (sustained activity for {ALERT_AFTER_S:g} s, still going on), {n} cramp(s): "
+                + (f"median {np.median(a):.2f} s after the onset, p95 {np.percentile(a, 95):.2f} s, "
+                   f"{_pct(np.mean(a <= 2.0) * a.size / n)} within 2 s" if a.size else "none alerted")
+                + (f"; {r.cramp_unalerted} never alerted" if r.cramp_unalerted else "")
+            )
+        for lab, vals in sorted(r.decision_s.items()):
+            v = np.asarray(vals, dtype=float)
+            ref = "its peak" if lab in POINT_LABELS else "its onset"
+            lines.append(f"  final {lab} decision: median {np.median(v):.2f} s after {ref}, p95 "
+                         f"{np.percentile(v, 95):.2f} s ({v.size} events)")
 
     rows = ["none"] + [lab for lab in r.labels if r.n_truth[lab]]
     cols = [lab for lab in r.labels if r.n_pred[lab]] + ["missed"]

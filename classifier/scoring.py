@@ -136,6 +136,13 @@ class EvalResult:
     rest_hit: Counter = field(default_factory=Counter)
     iso_truth: Counter = field(default_factory=Counter)
     iso_hit: Counter = field(default_factory=Counter)
+    #: Streaming latency (science.md 3.6 item 9), s: per cramp truth, its first
+    #: ongoing-activity alert after its onset; cramps that got none.
+    cramp_alert_s: list = field(default_factory=list)
+    cramp_unalerted: int = 0
+    #: Per label, final-decision time minus the true onset (peak for point-like
+    #: labels) of correctly classified events, s.
+    decision_s: dict = field(default_factory=dict)
     #: The single recordings' results this one adds up (for bootstrap CIs).
     recordings: list = field(default_factory=list, repr=False, compare=False)
 
@@ -159,6 +166,10 @@ class EvalResult:
                     mine.setdefault(k, []).extend(v)
             out.rate_windows.extend(r.rate_windows)
             out.rest_rate_windows.extend(r.rest_rate_windows)
+            out.cramp_alert_s.extend(r.cramp_alert_s)
+            out.cramp_unalerted += r.cramp_unalerted
+            for k, v in r.decision_s.items():
+                out.decision_s.setdefault(k, []).extend(v)
             out.doublet_truth += r.doublet_truth
             out.doublet_found += r.doublet_found
             out.doublet_tagged += r.doublet_tagged
@@ -309,6 +320,27 @@ class EvalResult:
         return format_result(self)
 
 
+#: An alert belongs to a cramp when its run began no earlier than this before the cramp, s.
+ALERT_LEAD_S = 1.0
+
+
+def _latency(r: EvalResult, truth, predicted, pairs, t_lab, p_lab, alerts, emitted_s) -> None:
+    for i, e in enumerate(truth):
+        if t_lab[i] != "cramp" or alerts is None:
+            continue
+        times = [a.at_s for a in alerts if a.channel in e.channels and e.onset_s - ALERT_LEAD_S <= a.onset_s <= e.offset_s]
+        if times:
+            r.cramp_alert_s.append(min(times) - e.onset_s)
+        else:
+            r.cramp_unalerted += 1
+    if emitted_s is None:
+        return
+    for i, j in pairs:
+        if t_lab[i] == p_lab[j]:
+            ref = peak_time(truth[i]) if t_lab[i] in POINT_LABELS else truth[i].onset_s
+            r.decision_s.setdefault(t_lab[i], []).append(float(emitted_s[j]) - ref)
+
+
 def _rate_windows(truth: Sequence[Event], pred: Sequence[Event], duration_s: float, window_s: float,
                   rate_min_snr: float, body: Sequence[Event] = ()) -> list[tuple[int, int]]:
     def outside(t: float) -> bool:
@@ -337,6 +369,8 @@ def score_events(
     snr_min: float = 5.0,
     rate_window_s: float = 120.0,
     rate_min_snr: float = 3.0,
+    alerts: Sequence | None = None,
+    emitted_s: Sequence[float] | None = None,
 ) -> EvalResult:
     """Score one recording's predicted events against its true events.
 
@@ -362,6 +396,12 @@ def score_events(
     rate_min_snr : float
         True fasciculations below this SNR are left out of the rate truth
         (the simulator's "detectable" flag uses 3x noise, §3.5).
+    alerts : sequence of classifier.ongoing.OngoingAlert
+        Ongoing-activity alerts of a streaming run, for the cramp alert
+        latency; None when the run was not streamed.
+    emitted_s : sequence of float, optional
+        Per predicted event, the stream time its final decision was made, for
+        the decision latency.
 
     Returns
     -------
@@ -432,6 +472,7 @@ def score_events(
         r.rest_s = float(rest_duration_s)
         for lab in set(p_lab):
             r.rest_false_alarms[lab] = r.n_pred[lab] - r.tp[lab]
+    _latency(r, truth, predicted, pairs, t_lab, p_lab, alerts, emitted_s)
     r.rate_windows = _rate_windows(truth, predicted, float(duration_s), rate_window_s, rate_min_snr)
     r.rest_rate_windows = _rate_windows(truth, predicted, float(duration_s), rate_window_s, rate_min_snr, body)
     for i, e in enumerate(truth):

@@ -38,3 +38,38 @@ def test_end_to_end_on_a_short_simulated_recording():
     assert r.n_recordings == 1 and r.duration_s == pytest.approx(30.0, abs=0.1)
     assert sum(r.n_truth.values()) > 0
     assert "confusion matrix" in r.format()
+
+
+def test_the_live_replay_gives_the_offline_events_and_a_cramp_alert_within_two_seconds():
+    from classifier import classify
+    from classifier.evaluation import detect, stream
+    from firmware_bridge import simulate
+
+    rec = simulate("night_calf_cramp", device="cyton_250", duration_s=100, seed=4)
+    live = stream(rec.data, rec.fs, rec.channels, chunk_s=0.1)
+    offline = classify(detect(rec.data, rec.fs, rec.channels), fs=rec.fs, channels=rec.channels)
+    key = lambda e: (round(e.onset_s, 6), round(e.offset_s, 6), e.trial_type, e.channels)  # noqa: E731
+    assert list(map(key, live.events)) == list(map(key, offline))
+    assert len(live.emitted_s) == len(live.events)
+    cramp = next(t for t in rec.truth if t.trial_type == "cramp")
+    mine = [a for a in live.alerts if a.channel in cramp.channels and a.onset_s >= cramp.onset_s - 1.0]
+    assert mine and 0.0 < mine[0].at_s - cramp.onset_s <= 2.0
+    # a decision comes after what it decides: the cramp once it has ended
+    done = {key(e): t for e, t in zip(live.events, live.emitted_s)}
+    c = next(e for e in live.events if e.trial_type == "cramp")
+    assert done[key(c)] >= c.offset_s - 1.0
+
+
+def test_latency_scores_alerts_and_decisions():
+    from classifier import score_events
+    from classifier.ongoing import OngoingAlert
+
+    cramp = Event(("calf",), 10.0, 40.0, 100.0, "cramp", 1.0, "")
+    other = Event(("calf",), 100.0, 130.0, 100.0, "cramp", 1.0, "")
+    pred = [Event(("calf",), 10.2, 40.5, 90.0, "cramp", 0.9, "")]
+    alerts = [OngoingAlert("calf", 10.2, 11.4), OngoingAlert("shin", 10.0, 10.5)]  # the shin run is not this cramp's
+    r = score_events([cramp, other], pred, fs=250.0, rest_duration_s=None, alerts=alerts, emitted_s=[44.0])
+    assert r.cramp_alert_s == [pytest.approx(1.4)] and r.cramp_unalerted == 1
+    assert r.decision_s["cramp"] == [pytest.approx(34.0)]
+    assert "cramp alert" in r.format() and "never alerted" in r.format()
+    assert score_events([cramp], pred, fs=250.0, rest_duration_s=None).cramp_unalerted == 0  # not streamed
