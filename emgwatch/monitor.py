@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from classifier import Classifier
+from classifier.ongoing import OngoingWatch
 from dsp import Chunk, Event, Pipeline
 
 _RECENT_EVENTS = 8
@@ -52,6 +53,10 @@ class MonitorState:
     level_uv: np.ndarray | None = None
     noise_uv: np.ndarray | None = None
     recording_to: str = ""
+    #: Sustained activity still going on, in words ("" when none): a cramp is
+    #: classified only when it ends, so this is what the view says meanwhile.
+    ongoing: str = ""
+    alerts: list = field(default_factory=list)
 
     @property
     def signal_s(self) -> float:
@@ -98,7 +103,10 @@ def _render_dashboard(state: MonitorState):
                        ",".join(ev.channels), f"{ev.duration_s:.3f}s", f"{ev.peak_uv:.0f}",
                        f"{ev.confidence:.2f}", ev.evidence)
     hint = Text("")
-    if state.recent:
+    if state.ongoing:
+        hint = Text(f"now: {state.ongoing}. If you are not moving it, stretching the muscle gently may help.",
+                    style="bold yellow")
+    elif state.recent:
         last = state.recent[-1]
         hint = Text(f"last event: {_LIVE_HINT[last.trial_type]}", style=_CLASS_STYLE[last.trial_type])
     footer = Text("emgwatch informs; it does not diagnose.  Ctrl+C to stop.", style="dim")
@@ -136,6 +144,8 @@ def run_monitor(
     n_level = max(1, int(_LEVEL_WINDOW_S * fs))
     tail = np.zeros((0, len(channels)), dtype=np.float32)
 
+    watch = OngoingWatch()
+
     def handle(events: list[Event]) -> None:
         for ev in events:
             state.counts[ev.trial_type] += 1
@@ -155,6 +165,13 @@ def run_monitor(
         if writer is not None:
             writer.write(chunk)
         handle(clf.feed(pipe.process(chunk)))
+        new = watch.update(pipe.ongoing(), chunk.t0 + chunk.n_samples / chunk.fs)
+        state.alerts += new
+        if plain and new:
+            first = min(a.onset_s for a in new)
+            print(f"{first:9.3f}s  ongoing: sustained activity on {', '.join(a.channel for a in new)} for "
+                  f"{new[0].at_s - first:.1f} s and still going (decided when it ends)", flush=True)
+        state.ongoing = watch.describe()
         tail = np.concatenate([tail, chunk.data])[-n_level:]
         hp = tail - np.nanmean(tail, axis=0)
         with np.errstate(all="ignore"):
