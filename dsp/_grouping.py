@@ -59,6 +59,7 @@ class Grouper:
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
         self.flat_min_n = round(cfg.flat_min_s * fs)
+        self.raw_pad_n = round(0.125 * fs) + 2  # how far a brief burst's raw window reaches past it
         self._art_merge_n = round(cfg.artifact_merge_s * fs)
         self._clip_off: dict[int, int] = {}  # per channel, where its latest clipping ended
         self.spikes: list[list] = []  # [c, on, off, peak_idx, peak]
@@ -225,7 +226,9 @@ class Grouper:
             members = rel[i : j + 1]
             first_on = min(m[1] for m in members)
             last_off = max(m[2] for m in members)
-            if now < max(last + self.hold_n, last_off + self.edge_n) or any(
+            # a sustained run that opens later has its onset backdated by up
+            # to hold_n (the envelope window): only then is near_sustained final
+            if now < max(last, last_off + self.edge_n) + self.hold_n or any(
                 s[3] <= last and s[2] - s[1] <= self.spike_max_n for s in self.spikes
             ) or self._blocked_by_active_spike(es, last, now, True):
                 break
@@ -300,7 +303,9 @@ class Grouper:
                     j += 1
                     g_off = max(g_off, items[j][3])
                 busy = (es.art[:, k, 0] == 1) & (es.art[:, k, 1] <= g_off)
-                wait = self.p.block_n
+                # the features read raw samples up to ~0.125 s past a brief
+                # burst (``_burst``): they must all be in, whatever the chunking
+                wait = self.p.block_n + self.raw_pad_n
                 if k == _CLIPPING:
                     # a flat run that goes on from this clipping joins it
                     # (``_add_art``): wait until one would have begun
