@@ -207,9 +207,11 @@ class Pipeline:
         self._ms_hist = Ring(self._hist_blocks + -(-self._lag_n // bn), n_ch, np.float64)
         self._noise_hist = Ring(self._hist_blocks + -(-self._lag_n // bn), n_ch, np.float64)
         bin_blocks = max(round(_floor.BIN_S * fs / bn), 1)
-        self._floor = _floor.FloorHistory(
-            bin_blocks, int(_floor.LOOKBACK_S * fs / bn) // bin_blocks + -(-self._lag_n // (bn * bin_blocks)) + 2, n_ch
-        )
+        # A spike can wait in the grouper as long as a contraction beside it
+        # lasts (up to history_s): its look-back must still be held then, or
+        # how far ahead the stream had got (chunking) would shape noise_rise.
+        keep_s = _floor.LOOKBACK_S + cfg.history_s + self._lag_n / fs
+        self._floor = _floor.FloorHistory(bin_blocks, int(keep_s * fs / bn) // bin_blocks + 2, n_ch)
         self._rail_open: dict[int, list[int]] = {}  # per channel, an open run of rail samples [on, off)
         self._rail_n = np.zeros(n_ch, dtype=np.int64)  # samples at the rails so far
         self._grouper = Grouper(self)
