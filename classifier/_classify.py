@@ -27,6 +27,7 @@ from classifier._context import (
     discharge_edge,
     ecg_train,
     gap_edge,
+    heartbeat_part,
     larger_twin,
     motion_overlap,
     near_gap,
@@ -196,6 +197,9 @@ class Classifier:
                 self.n_absorbed += 1
                 return None
             d = decide_spike(burst, ecg_beats=beats, rr_s=rr)
+            if d.trial_type == "fasciculation" and heartbeat_part(burst, ctx) is not None:
+                self.n_absorbed += 1
+                return None
             if d.trial_type == "fasciculation":
                 t = t_peak(burst)
                 self._recent_fp = [(tp, b) for tp, b in self._recent_fp if t - tp <= DOUBLET_MAX_S]

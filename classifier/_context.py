@@ -56,6 +56,12 @@ WINDOW_S = 2 * RR_MAX_S * (1 + RR_TOLERANCE) + 0.05
 HOLD_S = WINDOW_S + 0.5
 #: How far back the context reaches (the longest cramp is ~10 min, §1.2).
 RETAIN_S = 900.0
+#: A spike this long before to this long after a larger heartbeat on a
+#: shared channel is part of it (QRS side lobes, the steep T wave). On tuning
+#: seeds a strong-ECG hour of artefact stress (1 kHz) gave 150 false twitches
+#: there and twitches at rest 2 in ~6000.
+BEAT_PART_BEFORE_S = 0.06
+BEAT_PART_AFTER_S = 0.15
 #: Spikes on one channel within +-DENSE_HALF_S that make activity too dense to
 #: be separate fasciculations: 12 in 4 s is 180/min, above the ~100/min per
 #: muscle of the busiest FP recordings (§1.1), while a contraction's units
@@ -415,6 +421,27 @@ def gap_edge(burst: Burst, context: Sequence[Burst]) -> str:
         if not snr >= GAP_EDGE_SNR:
             return b.artifact
     return ""
+
+
+def heartbeat_part(burst: Burst, context: Sequence[Burst]) -> Burst | None:
+    """The larger heartbeat that spike ``burst`` is a part of, or None.
+
+    A strong ECG leaves more than its QRS after the 20 Hz high-pass: its side
+    lobes and the steep parts of the T wave cross the spike threshold on the
+    beat's own channels, tens of ms around the beat (science.md 1.6). The beat
+    itself is told by its train (``ecg_train``); a smaller spike within
+    ``BEAT_PART_BEFORE_S`` before to ``BEAT_PART_AFTER_S`` after it, on a
+    shared channel, is part of it.
+    """
+    t = t_peak(burst)
+    chans = set(burst.channels)
+    mine = abs(burst.peak_uv)
+    for b in context:
+        if b is burst or abs(b.peak_uv) <= mine or not beat_like(b) or not chans.intersection(b.channels):
+            continue
+        if -BEAT_PART_BEFORE_S <= t - t_peak(b) <= BEAT_PART_AFTER_S and ecg_train(b, context)[0] >= 3:
+            return b
+    return None
 
 
 def echo_ratio(dt_s: float, fs: float) -> float:

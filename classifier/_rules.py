@@ -43,6 +43,11 @@ POP_STEP_FRACTION = 0.8
 #: A single-channel discharge this far above the noise is beyond any MUAP at
 #: the skin (FPs 10-500 µV p-p, §1.1; noise >= ~1 µV RMS, §1.5): a pop.
 POP_PEAK_SNR = 150.0
+#: No muscle signal at the skin comes near this many times the noise on any
+#: number of channels (FPs 10-500 µV p-p, noise >= ~1 µV RMS; twitches and
+#: clusters of them reached 250x on tuning seeds): the rail jumps of a lead
+#: coming off (15,000-29,000x) had been called "clusters of twitches".
+BEYOND_MUSCLE_SNR = 1000.0
 #: A one-channel discharge this large with this much < 20 Hz energy is a pop.
 POP_BIG_SNR = 100.0
 POP_BIG_LF = 0.15
@@ -176,6 +181,11 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def _beyond_muscle(where: str, snr: float, dur: float) -> Decision:
+    return Decision("artifact", 0.9, f"{_fmt_s(dur)} burst on {where} at {snr:.0f}x noise, far beyond any muscle "
+                    "signal at the skin: an electrode or lead event", "motion")
+
+
 def decide_guard(burst: Burst) -> Decision:
     """A burst an artefact guard in ``dsp`` already flagged (clipping, flat, pop ...)."""
     what = {
@@ -234,6 +244,8 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
         and snr > 0
         and step / snr >= POP_STEP_FRACTION
     )
+    if math.isfinite(snr) and snr >= BEYOND_MUSCLE_SNR:
+        return _beyond_muscle(ch, snr, dur)
     huge = math.isfinite(snr) and snr >= POP_PEAK_SNR
     if n_ch == 1 and ((step_edge and (low_freq or huge)) or (huge and low_freq) or pop_like(burst)):
         return Decision(
@@ -537,6 +549,8 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
     if discharge_like(burst):
         snr = feature(burst, "peak_snr")
         snr_txt = f", {snr:.0f}x noise" if math.isfinite(snr) else ""
+        if snr >= BEYOND_MUSCLE_SNR:
+            return _beyond_muscle(where, snr, dur)
         if pop_like(burst):
             return Decision("artifact", 0.75, f"electrode pop: huge jump on {where} only{snr_txt}, slow return",
                             "pop")

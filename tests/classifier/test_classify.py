@@ -594,3 +594,29 @@ def test_a_floor_that_crept_up_before_the_onset_is_a_cramp_vote():
     assert "crept up 1.6x" in crept.evidence and "crept" not in sudden.evidence
     assert crept.trial_type == "cramp" and crept.confidence <= 0.6
     assert sudden.trial_type == "voluntary"
+
+
+def test_a_smaller_spike_right_after_a_heartbeat_is_part_of_it():
+    # A regular train of large beats on calf_1 (RR 0.85 s): a smaller spike
+    # 80 ms after one of them on the same channel is its T wave or QRS side
+    # lobe; the same spike on another channel, or 300 ms later, is a twitch.
+    # (Half the beat's size: too large to be its filter ringing.)
+    beats = [spike(10.0 + 0.85 * k, peak=400.0, peak_snr=40.0, lf_ratio=2.0) for k in range(6)]
+    after = 10.0 + 0.85 * 3
+    part = spike(after + 0.08, peak=200.0)
+    elsewhere = spike(after + 0.08, ch=("calf_3",), peak=200.0)
+    later = spike(after + 0.3, peak=200.0)
+    events = run(beats + [part, elsewhere, later])
+    twitches = sorted((round(e.onset_s, 3), e.channels) for e in events if e.trial_type == "fasciculation")
+    assert twitches == [(round(after + 0.08, 3), ("calf_3",)), (round(after + 0.3, 3), ("calf_1",))]
+    assert sum(e.subtype == "ecg" for e in events) == 6
+
+
+def test_bursts_far_beyond_any_muscle_signal_are_not_twitches():
+    huge = sustained(30.0, 31.2, ch=CH[:3], peak=30000.0, peak_snr=20000.0, env_cv=1.2, lf_ratio=0.3)
+    spiky = spike(50.0, ch=CH[:2], peak=5000.0, peak_snr=5000.0)
+    events = run([huge, spiky])
+    assert [e.trial_type for e in events] == ["artifact", "artifact"]
+    assert all("far beyond any muscle" in e.evidence for e in events)
+    big_twitch = spike(70.0, ch=CH[:2], peak=300.0, peak_snr=250.0)
+    assert run([big_twitch])[0].trial_type == "fasciculation"
