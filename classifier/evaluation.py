@@ -14,13 +14,17 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from classifier._classify import Classifier
 from classifier.ongoing import OngoingAlert, OngoingWatch
 from classifier.scoring import EvalResult, score_events
 from dsp import Burst, Chunk, Event
+
+if TYPE_CHECKING:
+    from dsp import Pipeline
 
 #: Seeds the rules were tuned on.
 TUNING_SEEDS: tuple[int, ...] = tuple(range(1, 31))
@@ -67,9 +71,22 @@ def rest_seconds(truth: Sequence[Event], duration_s: float) -> float:
     return max(0.0, duration_s - busy)
 
 
+def _replay(data, fs: float, channels: tuple[str, ...], chunk_s: float) -> Iterator[tuple[list[Burst], float, Pipeline]]:
+    """Feed ``data`` to a ``dsp.Pipeline`` chunk by chunk; yield each call's
+    new bursts with the stream time they were known at, the flush's last."""
+    from dsp import Pipeline
+
+    pipe = Pipeline(fs, channels)
+    step = max(1, int(round(chunk_s * fs)))
+    for start in range(0, data.shape[0], step):
+        new = pipe.process(Chunk(data[start:start + step], fs=fs, t0=start / fs, channels=channels))
+        yield new, min(start + step, data.shape[0]) / fs, pipe
+    yield pipe.flush(), data.shape[0] / fs, pipe
+
+
 def detect(data, fs: float, channels: Sequence[str]) -> list[Burst]:
     """Run ``dsp.Pipeline`` over a whole array in fixed chunks and return its bursts."""
-    return stream(data, fs, channels).bursts
+    return [b for new, _, _ in _replay(data, fs, tuple(channels), _CHUNK_S) for b in new]
 
 
 @dataclass(frozen=True)
@@ -90,32 +107,20 @@ def stream(data, fs: float, channels: Sequence[str], chunk_s: float = _CHUNK_S) 
     Chunking changes no burst or event (tested), only when they are known,
     so one replay gives both the scores and the streaming latency.
     """
-    from dsp import Pipeline
-
     channels = tuple(channels)
-    pipe = Pipeline(fs, channels)
     clf = Classifier(fs, channels)
     watch = OngoingWatch()
-    step = max(1, int(round(chunk_s * fs)))
-    bursts: list[Burst] = []
-    events: list[Event] = []
-    emitted: list[float] = []
-    alerts: list[OngoingAlert] = []
-    for start in range(0, data.shape[0], step):
-        new = pipe.process(Chunk(data[start:start + step], fs=fs, t0=start / fs, channels=channels))
-        now = min(start + step, data.shape[0]) / fs
-        bursts += new
+    run = Streamed([], [], [], [])
+    for new, now, pipe in _replay(data, fs, channels, chunk_s):
+        run.bursts.extend(new)
         decided = clf.feed(new)
-        events += decided
-        emitted += [now] * len(decided)
-        alerts += watch.update(pipe.ongoing(), now)
-    end = data.shape[0] / fs
-    last = pipe.flush()
-    bursts += last
-    decided = clf.feed(last) + clf.flush()
-    events += decided
-    emitted += [end] * len(decided)
-    return Streamed(bursts, events, emitted, alerts)
+        run.events.extend(decided)
+        run.emitted_s.extend([now] * len(decided))
+        run.alerts.extend(watch.update(pipe.ongoing(), now))
+    decided = clf.flush()
+    run.events.extend(decided)
+    run.emitted_s.extend([data.shape[0] / fs] * len(decided))
+    return run
 
 
 def evaluate_one(scenario: str, device: str, seed: int, duration_s: float | None = None) -> RunOutput:

@@ -63,6 +63,12 @@ class DecoderCounters:
         return asdict(self)
 
 
+def unsigned_rails(bits: int, offset: float, scale: float) -> tuple[float, float]:
+    """What an unsigned ``bits``-bit converter's codes 0 and 2^bits - 1 read as,
+    for values ``(code - offset) * scale``."""
+    return (0.0 - offset) * scale, (2.0**bits - 1 - offset) * scale
+
+
 class Decoder:
     """Base class: buffering, chunk assembly, counters and the search window.
 

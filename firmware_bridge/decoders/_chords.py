@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from firmware_bridge.decoders._base import DEFAULT_SEARCH_WINDOW, Decoder
+from firmware_bridge.decoders._base import DEFAULT_SEARCH_WINDOW, Decoder, unsigned_rails
 
 SYNC = b"\xc7\x7c"
 END = 0x01
@@ -109,8 +109,7 @@ class ChordsDecoder(Decoder):
             self._scale = float(vref) / 2**self.adc_bits / float(gain) * 1e6
         else:
             self._offset, self._scale = 0.0, 1.0
-        # unsigned codes 0 .. 2^bits - 1
-        self.rails = ((0.0 - self._offset) * self._scale, (2.0**self.adc_bits - 1 - self._offset) * self._scale)
+        self.rails = unsigned_rails(self.adc_bits, self._offset, self._scale)
         self._expected: int | None = None
 
     counter_period = 256

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from firmware_bridge.decoders._base import DEFAULT_SEARCH_WINDOW, Decoder
+from firmware_bridge.decoders._base import DEFAULT_SEARCH_WINDOW, Decoder, unsigned_rails
 
 RECORD = 7
 N_CHANNELS = 3
@@ -71,7 +71,7 @@ class NpgDecoder(Decoder):
             self._offset, self._scale = 2.0 ** (ADC_BITS - 1), float(vref) / 2**ADC_BITS / float(gain) * 1e6
         else:
             self._offset, self._scale = 0.0, 1.0
-        self.rails = ((0.0 - self._offset) * self._scale, (2.0**ADC_BITS - 1 - self._offset) * self._scale)
+        self.rails = unsigned_rails(ADC_BITS, self._offset, self._scale)
         self._expected: int | None = None
 
     def _reset_sync(self, keep_counter: bool) -> None:
