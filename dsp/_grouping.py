@@ -40,6 +40,8 @@ _BIG = 1 << 62
 
 _FLAT = ART_NAMES.index("flat")
 _CLIPPING = ART_NAMES.index("clipping")
+#: Artefact kinds that are gaps in the data (no usable samples).
+_GAP_CODES = tuple(ART_NAMES.index(k) for k in ("dropout", "flat", "clipping"))
 
 
 class Grouper:
@@ -72,6 +74,7 @@ class Grouper:
         self.spike_times: list[list[int]] = [[] for _ in pipe.channels]  # peak indices, in time order
         self.limit = _BIG
         self._es: EngineState | None = None  # kernel state finalize was given
+        self._previewed: dict[tuple[int, int], int] = {}  # (channel, peak index) already previewed
 
     @property
     def p(self) -> Pipeline:
@@ -242,6 +245,77 @@ class Grouper:
             i = j + 1
         self.released = rel[i:]
         return out
+
+    def preview(self, wait_n: int) -> list[Burst]:
+        """Spikes the kernel closed that no earlier call returned, grouped as
+        ``_spike_groups`` groups them, once a member closed at least
+        ``wait_n`` samples ago and no channel is still crossing, with
+        features from the samples in so far (their final burst comes once
+        its context is complete); then every gap in the data (dropout, flat
+        line, clipping) not yet released, as far as it is known now."""
+        done = self.p._done
+        cand = [s for s in self.spikes + self.released
+                if s[2] - s[1] <= self.spike_max_n and (s[0], s[3]) not in self._previewed]
+        es = self.p._es
+        self._es = es
+        cand.sort(key=lambda s: (s[3], s[0]))
+        shown = sorted(self._previewed.values())
+        out = []
+        i = 0
+        while i < len(cand):
+            j = i
+            while j + 1 < len(cand) and cand[j + 1][3] - cand[i][3] <= self.group_n:
+                j += 1
+            members = cand[i : j + 1]
+            last = members[-1][3] + self.group_n
+            if min(m[2] for m in members) + wait_n > done or self._blocked_by_active_spike(es, last, done, True):
+                break  # too recent, or the same discharge is still crossing another channel
+            for m in members:
+                self._previewed[(m[0], m[3])] = m[3]
+            k = bisect_left(shown, members[0][3] - self.group_n)
+            if k < len(shown) and shown[k] <= last:
+                i = j + 1
+                continue  # a late channel of a discharge already shown
+            lo = min(m[1] for m in members) - self.edge_n
+            hi = max(m[2] for m in members) + self.edge_n
+            b = self._burst("spike", [(m[0], m[1], m[2]) for m in members])
+            feats = dict(b.features)
+            feats["near_sustained"] = 1.0 if self._near_open(es, lo, hi) else 0.0
+            out.append(Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats))
+            i = j + 1
+        if len(self._previewed) > 4096:
+            oldest = min(s[3] for s in self.spikes + self.released) if (self.spikes or self.released) else _BIG
+            self._previewed = {k: v for k, v in self._previewed.items() if v >= oldest}
+        return out + self._pending_gaps(es, done)
+
+    def _pending_gaps(self, es, done: int) -> list[Burst]:
+        # Featureless: they only tell a preview that samples around it were
+        # missing or stuck (filters ring where samples return).
+        p = self.p
+        runs = [(ART_NAMES[k], c, on, off) for k, c, on, off in self.arts if k in _GAP_CODES]
+        for k in _GAP_CODES:
+            for c in np.flatnonzero(es.art[:, k, 0] == 1):
+                runs.append((ART_NAMES[k], int(c), int(es.art[c, k, 1]), done))
+        runs += [("clipping", c, run[0], run[1]) for c, run in p._rail_open.items()]
+        return [Burst((p.channels[c],), p.time_of(on), p.time_of(max(on, off)), 0.0, "artifact", kind)
+                for kind, c, on, off in runs]
+
+    def _near_open(self, es, lo: int, hi: int) -> bool:
+        """``_near_sustained`` as far as it is known now: a run still too
+        short to decide counts once it has lasted ``sustained_min_s`` (a
+        large spike's own energy opens runs that end shorter and are
+        dropped; asking them to end before the preview lost a third of the
+        twitches)."""
+        near = self._near_sustained(es, lo, hi)
+        if near is not None:
+            return near
+        min_n = int(self.p._ip[2])
+        for c in np.flatnonzero(es.su[:, 0] != 0):
+            on = int(es.su[c, 1])
+            last = int(es.su[c, 3] if es.su[c, 0] == 1 else es.su[c, 2])
+            if on <= hi and last >= lo and last - on >= min_n:
+                return True
+        return False
 
     def _near_sustained(self, es, lo: int, hi: int) -> bool | None:
         """Is a sustained run of at least ``long_n`` samples, on any channel,

@@ -316,3 +316,51 @@ def test_live_sized_chunks_give_the_bursts_of_long_chunks_on_a_busy_simulated_re
         return out + pipe.flush()
 
     assert sorted(map(burst_key, run(0.1)), key=repr) == sorted(map(burst_key, run(10.0)), key=repr)
+
+
+def test_preview_shows_each_spike_once_soon_after_it_and_leaves_the_final_bursts_alone():
+    from dsp.pipeline import PREVIEW_WAIT_S
+
+    fs = 1000.0
+    x = noise(int(12 * fs), 2, sigma=4.0, seed=43)
+    peaks = [add_spike(x, fs, t, ch, 80.0) for t, ch in ((3.0, 0), (6.0, 1), (9.0, 0))]
+    step = int(0.04 * fs)  # the monitor reads a board about every 40 ms
+
+    def run(with_preview):
+        pipe = Pipeline(fs, ("m", "n"), mains_hz=None)
+        seen, bursts = [], []
+        for i in range(0, x.shape[0], step):
+            bursts += pipe.process(Chunk(x[i : i + step], fs, i / fs, ("m", "n")))
+            if with_preview:
+                seen += [(b, (i + step) / fs) for b in pipe.preview() if b.kind == "spike"]
+        return seen, bursts + pipe.flush()
+
+    seen, bursts = run(True)
+    assert [b.channels for b, _ in seen] == [("m",), ("n",), ("m",)]
+    for (b, at), t in zip(seen, peaks):
+        assert b.features["t_peak_s"] == pytest.approx(t, abs=0.003)
+        # known within the wait plus one read after the spike's end, long
+        # before its final burst (which waits for the context around it)
+        assert b.offset_s + PREVIEW_WAIT_S <= at <= b.offset_s + PREVIEW_WAIT_S + step / fs + 0.025
+        assert b.features["near_sustained"] == 0.0 and b.features["peak_snr"] > 10
+    assert sorted(map(burst_key, bursts), key=repr) == sorted(map(burst_key, run(False)[1]), key=repr)
+
+
+def test_preview_marks_spikes_at_a_running_contraction_and_reports_data_gaps():
+    fs = 500.0
+    x = noise(int(10 * fs), 2, sigma=4.0, seed=44)
+    add_sustained(x, fs, 3.0, 8.0, 0, 40.0)
+    add_spike(x, fs, 5.0, 1, 80.0)  # crosstalk-like spike on the other channel mid-contraction
+    x[int(9.0 * fs):int(9.2 * fs), :] = np.nan  # lost samples
+    pipe = Pipeline(fs, ("m", "n"), mains_hz=None)
+    step = int(0.1 * fs)
+    spikes, gaps = [], []
+    for i in range(0, x.shape[0], step):
+        pipe.process(Chunk(x[i : i + step], fs, i / fs, ("m", "n")))
+        got = pipe.preview()
+        spikes += [b for b in got if b.kind == "spike"]
+        gaps += [(b, (i + step) / fs) for b in got if b.kind == "artifact"]
+    mid = [b for b in spikes if b.channels == ("n",) and abs(b.features["t_peak_s"] - 5.0) < 0.02]
+    assert mid and mid[0].features["near_sustained"] == 1.0
+    drop = [b for b, at in gaps if b.artifact == "dropout" and at < 9.5]
+    assert drop and drop[0].onset_s == pytest.approx(9.0, abs=0.03)
