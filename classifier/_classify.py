@@ -37,6 +37,14 @@ from classifier._context import (
 
 #: Sustained bursts shorter than this next to a data gap are its edge effects.
 GAP_BURST_MAX_S = 2.0
+#: A preview looks for a heartbeat train this far back, s: as many beats as
+#: the final decision sees on both sides of a spike.
+PREVIEW_WINDOW_S = 2 * WINDOW_S
+#: Previewed spikes kept as context for later previews, s.
+RETAIN_PREVIEW_S = PREVIEW_WINDOW_S + 0.5
+#: A preview's confidence is its final rule's times this: the seconds after
+#: the discharge (heartbeats, a contraction starting) are not seen yet.
+PREVIEW_CONFIDENCE = 0.6
 from classifier._rules import (
     Decision,
     decide_guard,
@@ -102,6 +110,7 @@ class Classifier:
         self._history_off: list[float] = []
         self._recent_fp: list[tuple[float, Burst]] = []  # fasciculations of the last ~0.1 s
         self._clock = -math.inf  # latest offset seen, s
+        self._previews: list[Burst] = []  # spikes previewed in the last RETAIN_PREVIEW_S, by peak
         #: Spikes that were part of a contraction, an artefact or continuous
         #: activity, so got no event of their own.
         self.n_absorbed = 0
@@ -146,6 +155,63 @@ class Classifier:
     def flush(self) -> list[Event]:
         """Decide every burst still held (end of the recording)."""
         return self._finalize(lambda b: True)
+
+    def preview(self, bursts: Iterable[Burst]) -> list[Event]:
+        """Provisional twitch calls for spikes whose context is not complete.
+
+        Call it after ``feed`` with the same chunk's preview, so artefacts
+        released by that chunk are known.
+
+        Parameters
+        ----------
+        bursts : iterable of Burst
+            ``dsp.Pipeline.preview()``: new spikes, then the data gaps not
+            yet released (context only).
+
+        Returns
+        -------
+        list of Event
+            A ``fasciculation`` event, subtype ``"provisional"``, for each
+            spike the final rules would call a twitch on what is known so
+            far: the past (earlier spikes, so a heartbeat continuing a train
+            is told), gaps in the data, and dsp's view of activity nearby.
+            The final decision (``feed``) comes ~4 s later and may differ;
+            previews change nothing in it.
+        """
+        new = list(bursts)
+        for b in new:
+            self._check(b)
+        gaps = [b for b in new if b.kind == "artifact"]
+        out = []
+        for b in new:
+            if b.kind != "spike":
+                continue
+            t = t_peak(b)
+            self._previews = [p for p in self._previews if t - t_peak(p) <= RETAIN_PREVIEW_S]
+            self._previews.append(b)
+            # Spikes come from the previews, which see each spike ~0.5 s
+            # before its final burst; contractions and artefacts from history.
+            lo = min(t - PREVIEW_WINDOW_S, b.onset_s)
+            i = bisect.bisect_left(self._history_off, lo)
+            ctx = [h for h in self._history[i:] if h.kind != "spike"] + gaps + self._previews
+            if absorbed_by(b, ctx):
+                continue
+            beats, rr = ecg_train(b, ctx, PREVIEW_WINDOW_S) if beat_like(b) else (0, math.nan)
+            d = decide_spike(b, ecg_beats=beats, rr_s=rr)
+            if d.trial_type != "fasciculation" or heartbeat_part(b, ctx, PREVIEW_WINDOW_S) is not None:
+                continue
+            features = dict(b.features)
+            features.setdefault("t_peak_s", t)
+            out.append(Event(
+                channels=b.channels, onset_s=b.onset_s, offset_s=b.offset_s, peak_uv=b.peak_uv,
+                trial_type="fasciculation", confidence=round(d.confidence * PREVIEW_CONFIDENCE, 3),
+                # what follows is not seen yet: no claim about repetition
+                evidence=d.evidence.replace(", no regular repetition", "")
+                + "; provisional, checking the next seconds",
+                subtype="provisional",
+                features=features,
+            ))
+        return out
 
     def _finalize(self, ready) -> list[Event]:
         self._pending.sort(key=_order)

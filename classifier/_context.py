@@ -228,8 +228,11 @@ def _qrs_band(burst: Burst) -> bool:
     return not lf < ECG_MIN_LF
 
 
-def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
+def ecg_train(burst: Burst, context: Sequence[Burst], window_s: float = WINDOW_S) -> tuple[int, float]:
     """Length and mean RR (s) of the regular train ``burst`` belongs to, or ``(0, nan)``.
+
+    Members are looked for within ``window_s`` of the burst's peak (a
+    preview, which has only the past, looks twice as far back).
 
     Short trains must pass the strict member tests of ``_strict_train``. A
     long train (``LONG_TRAIN`` beats or more at the tight short-train
@@ -238,10 +241,10 @@ def ecg_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
     five beats (science.md 1.1, 1.6), while a strong ECG with sharp QRS
     complexes reaches some beats' channel sets only partly.
     """
-    n, rr = _strict_train(burst, context)
+    n, rr = _strict_train(burst, context, window_s)
     if n >= 3 or not beat_like(burst):
         return n, rr
-    n2, rr2 = _train(burst, context, lambda b: _overlapping(burst, b), RR_TOLERANCE_SHORT)
+    n2, rr2 = _train(burst, context, lambda b: _overlapping(burst, b), RR_TOLERANCE_SHORT, window_s)
     return (n2, rr2) if n2 >= LONG_TRAIN else (n, rr)
 
 
@@ -252,7 +255,7 @@ def _overlapping(a: Burst, b: Burst) -> bool:
     return pa > 0 and pb > 0 and max(pa, pb) / min(pa, pb) <= AMPLITUDE_RATIO_MAX
 
 
-def _strict_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
+def _strict_train(burst: Burst, context: Sequence[Burst], window_s: float) -> tuple[int, float]:
     """A train is at least three similar brief bursts on the same channels with
     RR intervals in 0.4-1.5 s that differ by at most ``RR_TOLERANCE``
     (science.md §1.6: ECG is periodic, fasciculations are not). One beat may
@@ -261,17 +264,17 @@ def _strict_train(burst: Burst, context: Sequence[Burst]) -> tuple[int, float]:
     """
     if not (beat_like(burst) and _qrs_band(burst)):
         return 0, math.nan
-    return _train(burst, context, lambda b: _qrs_band(b) and _similar(burst, b), RR_TOLERANCE)
+    return _train(burst, context, lambda b: _qrs_band(b) and _similar(burst, b), RR_TOLERANCE, window_s)
 
 
-def _train(burst: Burst, context: Sequence[Burst], member, tol: float) -> tuple[int, float]:
+def _train(burst: Burst, context: Sequence[Burst], member, tol: float, window_s: float) -> tuple[int, float]:
     t0 = t_peak(burst)
     peers = sorted(
         (
             (t_peak(b), b)
             for b in context
             if beat_like(b)
-            and abs(t_peak(b) - t0) <= WINDOW_S
+            and abs(t_peak(b) - t0) <= window_s
             and (b is burst or member(b))
         ),
         key=lambda tb: tb[0],
@@ -423,7 +426,7 @@ def gap_edge(burst: Burst, context: Sequence[Burst]) -> str:
     return ""
 
 
-def heartbeat_part(burst: Burst, context: Sequence[Burst]) -> Burst | None:
+def heartbeat_part(burst: Burst, context: Sequence[Burst], window_s: float = WINDOW_S) -> Burst | None:
     """The larger heartbeat that spike ``burst`` is a part of, or None.
 
     A strong ECG leaves more than its QRS after the 20 Hz high-pass: its side
@@ -439,7 +442,7 @@ def heartbeat_part(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     for b in context:
         if b is burst or abs(b.peak_uv) <= mine or not beat_like(b) or not chans.intersection(b.channels):
             continue
-        if -BEAT_PART_BEFORE_S <= t - t_peak(b) <= BEAT_PART_AFTER_S and ecg_train(b, context)[0] >= 3:
+        if -BEAT_PART_BEFORE_S <= t - t_peak(b) <= BEAT_PART_AFTER_S and ecg_train(b, context, window_s)[0] >= 3:
             return b
     return None
 

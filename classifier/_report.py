@@ -145,7 +145,7 @@ def format_result(r: EvalResult) -> str:
             f"({_pct(r.doublet_tagged / r.doublet_truth)})",
         ]
 
-    if r.cramp_alert_s or r.cramp_unalerted or r.decision_s:
+    if r.cramp_alert_s or r.cramp_unalerted or r.decision_s or r.preview_n:
         lines += ["", "streaming latency (science.md 3.6 item 9; targets: twitch decision <= 0.25 s, cramp alert <= 2 s):"]
         if r.cramp_alert_s or r.cramp_unalerted:
             a = np.asarray(r.cramp_alert_s, dtype=float)
@@ -155,6 +155,19 @@ def format_result(r: EvalResult) -> str:
                 + (f"median {np.median(a):.2f} s after the onset, p95 {np.percentile(a, 95):.2f} s, "
                    f"{_pct(np.mean(a <= 2.0) * a.size / n)} within 2 s" if a.size else "none alerted")
                 + (f"; {r.cramp_unalerted} never alerted" if r.cramp_unalerted else "")
+            )
+        if r.preview_n or r.preview_truth:
+            v = np.asarray(r.preview_latency_s, dtype=float)
+            lines.append(
+                f"  provisional twitch call: {v.size} of {r.preview_truth} true twitches >= {r.snr_min:g}x noise "
+                f"({_pct(v.size / r.preview_truth if r.preview_truth else float('nan'))})"
+                + (f", median {np.median(v):.2f} s after the peak, p95 {np.percentile(v, 95):.2f} s, "
+                   f"{_pct(np.mean(v <= 0.25))} within 0.25 s" if v.size else "")
+            )
+            lines.append(
+                f"    {r.preview_n} calls, {_pct(r.preview_right / r.preview_n if r.preview_n else float('nan'))} "
+                f"on a true twitch, {_pct(r.preview_confirmed / r.preview_n if r.preview_n else float('nan'))} "
+                "confirmed by the final decision (the others are withdrawn then)"
             )
         for lab, vals in sorted(r.decision_s.items()):
             v = np.asarray(vals, dtype=float)

@@ -92,12 +92,15 @@ def detect(data, fs: float, channels: Sequence[str]) -> list[Burst]:
 @dataclass(frozen=True)
 class Streamed:
     """What a live run over a recording gives: bursts, final events with the
-    stream time each was decided, and the ongoing-activity alerts."""
+    stream time each was decided, the ongoing-activity alerts, and the
+    provisional twitch calls with the stream time of each."""
 
     bursts: list[Burst]
     events: list[Event]
     emitted_s: list[float]
     alerts: list[OngoingAlert]
+    previews: list[Event]
+    previewed_s: list[float]
 
 
 def stream(data, fs: float, channels: Sequence[str], chunk_s: float = _CHUNK_S) -> Streamed:
@@ -110,12 +113,15 @@ def stream(data, fs: float, channels: Sequence[str], chunk_s: float = _CHUNK_S) 
     channels = tuple(channels)
     clf = Classifier(fs, channels)
     watch = OngoingWatch()
-    run = Streamed([], [], [], [])
+    run = Streamed([], [], [], [], [], [])
     for new, now, pipe in _replay(data, fs, channels, chunk_s):
         run.bursts.extend(new)
         decided = clf.feed(new)
         run.events.extend(decided)
         run.emitted_s.extend([now] * len(decided))
+        early = clf.preview(pipe.preview())
+        run.previews.extend(early)
+        run.previewed_s.extend([now] * len(early))
         run.alerts.extend(watch.update(pipe.ongoing(), now))
     decided = clf.flush()
     run.events.extend(decided)
@@ -149,7 +155,8 @@ def evaluate_one(scenario: str, device: str, seed: int, duration_s: float | None
     # The rate truth uses FPs >= 5x noise, the SNR the detection goals are
     # stated for (issue 5; science.md §2.1); fainter FPs are reported per SNR bin.
     result = score_events(truth, events, fs=fs, rest_duration_s=rest_seconds(truth, length), duration_s=length,
-                          rate_min_snr=RATE_MIN_SNR, alerts=run.alerts, emitted_s=run.emitted_s)
+                          rate_min_snr=RATE_MIN_SNR, alerts=run.alerts, emitted_s=run.emitted_s,
+                          previews=run.previews, previewed_s=run.previewed_s)
     return RunOutput(scenario, device, seed, fs, channels, length, truth, bursts, events, result)
 
 

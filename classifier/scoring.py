@@ -143,6 +143,16 @@ class EvalResult:
     #: Per label, final-decision time minus the true onset (peak for point-like
     #: labels) of correctly classified events, s.
     decision_s: dict = field(default_factory=dict)
+    #: Provisional twitch calls of a streaming run (``Classifier.preview``):
+    #: how many, how many fell on a true fasciculation (one-to-one, within
+    #: the peak tolerance), how many a final fasciculation confirmed; per true
+    #: fasciculation at SNR >= snr_min, whether one came and when (s after
+    #: its peak).
+    preview_n: int = 0
+    preview_right: int = 0
+    preview_confirmed: int = 0
+    preview_truth: int = 0
+    preview_latency_s: list = field(default_factory=list)
     #: The single recordings' results this one adds up (for bootstrap CIs).
     recordings: list = field(default_factory=list, repr=False, compare=False)
 
@@ -170,6 +180,9 @@ class EvalResult:
             out.cramp_unalerted += r.cramp_unalerted
             for k, v in r.decision_s.items():
                 out.decision_s.setdefault(k, []).extend(v)
+            for name in ("preview_n", "preview_right", "preview_confirmed", "preview_truth"):
+                setattr(out, name, getattr(out, name) + getattr(r, name))
+            out.preview_latency_s.extend(r.preview_latency_s)
             out.doublet_truth += r.doublet_truth
             out.doublet_found += r.doublet_found
             out.doublet_tagged += r.doublet_tagged
@@ -341,6 +354,24 @@ def _latency(r: EvalResult, truth, predicted, pairs, t_lab, p_lab, alerts, emitt
             r.decision_s.setdefault(t_lab[i], []).append(float(emitted_s[j]) - ref)
 
 
+def _score_previews(r: EvalResult, truth, predicted, previews, previewed_s, tau: float, snr_min: float) -> None:
+    if len(previewed_s) != len(previews):
+        raise ValueError(f"score_events: {len(previews)} previews but {len(previewed_s)} preview times")
+    r.preview_n = len(previews)
+    finals = sorted(peak_time(e) for e in predicted if label(e) == "fasciculation")
+    for e in previews:
+        t = peak_time(e)
+        k = bisect.bisect_left(finals, t - tau)
+        r.preview_confirmed += int(k < len(finals) and finals[k] <= t + tau)
+    for i, j in match(truth, previews, tau):
+        if label(truth[i]) != "fasciculation":
+            continue
+        r.preview_right += 1
+        if not _snr(truth[i]) < snr_min:
+            r.preview_latency_s.append(float(previewed_s[j]) - peak_time(truth[i]))
+    r.preview_truth = sum(1 for e in truth if label(e) == "fasciculation" and not _snr(e) < snr_min)
+
+
 def _rate_windows(truth: Sequence[Event], pred: Sequence[Event], duration_s: float, window_s: float,
                   rate_min_snr: float, body: Sequence[Event] = ()) -> list[tuple[int, int]]:
     def outside(t: float) -> bool:
@@ -371,6 +402,8 @@ def score_events(
     rate_min_snr: float = 3.0,
     alerts: Sequence | None = None,
     emitted_s: Sequence[float] | None = None,
+    previews: Sequence[Event] | None = None,
+    previewed_s: Sequence[float] | None = None,
 ) -> EvalResult:
     """Score one recording's predicted events against its true events.
 
@@ -402,6 +435,9 @@ def score_events(
     emitted_s : sequence of float, optional
         Per predicted event, the stream time its final decision was made, for
         the decision latency.
+    previews, previewed_s : sequence of Event, sequence of float, optional
+        Provisional twitch calls of a streaming run and the stream time of
+        each, for the preview latency and how often previews were right.
 
     Returns
     -------
@@ -473,6 +509,8 @@ def score_events(
         for lab in set(p_lab):
             r.rest_false_alarms[lab] = r.n_pred[lab] - r.tp[lab]
     _latency(r, truth, predicted, pairs, t_lab, p_lab, alerts, emitted_s)
+    if previews is not None:
+        _score_previews(r, truth, predicted, list(previews), list(previewed_s or []), tau, snr_min)
     r.rate_windows = _rate_windows(truth, predicted, float(duration_s), rate_window_s, rate_min_snr)
     r.rest_rate_windows = _rate_windows(truth, predicted, float(duration_s), rate_window_s, rate_min_snr, body)
     for i, e in enumerate(truth):

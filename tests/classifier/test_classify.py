@@ -620,3 +620,32 @@ def test_bursts_far_beyond_any_muscle_signal_are_not_twitches():
     assert all("far beyond any muscle" in e.evidence for e in events)
     big_twitch = spike(70.0, ch=CH[:2], peak=300.0, peak_snr=250.0)
     assert run([big_twitch])[0].trial_type == "fasciculation"
+
+
+def test_preview_calls_a_lone_spike_a_twitch_at_once_and_changes_no_final_decision():
+    clf = Classifier(1000.0, CH)
+    (early,) = clf.preview([spike(5.0)])
+    assert (early.trial_type, early.subtype) == ("fasciculation", "provisional")
+    assert early.confidence < 0.8 and "provisional" in early.evidence and "regular" not in early.evidence
+    assert clf.preview([spike(7.0, peak_snr=3.5)]) == []  # too faint, as the final rule says
+    final = clf.feed([spike(5.0), spike(7.0, peak_snr=3.5)]) + clf.flush()
+    plain = run([spike(5.0), spike(7.0, peak_snr=3.5)])
+    assert [(e.trial_type, e.confidence, e.evidence) for e in final] == [
+        (e.trial_type, e.confidence, e.evidence) for e in plain]
+
+
+def test_preview_knows_a_heartbeat_from_the_beats_before_it_but_not_after():
+    clf = Classifier(1000.0, CH)
+    calls = [clf.preview([spike(10.0 + 0.85 * k)]) for k in range(8)]
+    # A metronome is a heartbeat from its fifth beat (LONG_TRAIN); before
+    # that the past alone cannot tell, the final decision can.
+    assert [len(c) for c in calls] == [1, 1, 1, 1, 0, 0, 0, 0]
+    assert {e.subtype for e in run([spike(10.0 + 0.85 * k) for k in range(8)])[2:6]} == {"ecg"}
+
+
+def test_preview_leaves_out_spikes_by_a_data_gap_or_inside_a_contraction():
+    clf = Classifier(1000.0, CH)
+    gap = Burst(("calf_1",), 5.02, 5.3, 0.0, "artifact", "dropout")
+    assert clf.preview([spike(5.0, peak_snr=6.0), gap]) == []
+    assert clf.preview([spike(8.0, near_sustained=1.0)]) == []
+    assert len(clf.preview([spike(9.0)])) == 1

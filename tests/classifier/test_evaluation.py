@@ -73,3 +73,43 @@ def test_latency_scores_alerts_and_decisions():
     assert r.decision_s["cramp"] == [pytest.approx(34.0)]
     assert "cramp alert" in r.format() and "never alerted" in r.format()
     assert score_events([cramp], pred, fs=250.0, rest_duration_s=None).cramp_unalerted == 0  # not streamed
+
+
+def test_preview_scores_count_right_confirmed_and_late_calls():
+    from classifier import score_events
+
+    def tw(t, snr=9.0, **kw):
+        return Event(("calf",), t - 0.005, t + 0.005, 50.0, "fasciculation", 1.0, "",
+                     features={"t_peak_s": t, "snr": snr}, **kw)
+
+    truth = [tw(1.0), tw(3.0), tw(5.0, snr=2.0), Event(("calf",), 6.99, 7.01, 300.0, "artifact", 1.0, "",
+                                                       subtype="ecg", features={"t_peak_s": 7.0})]
+    final = [tw(1.0), tw(7.0)]
+    previews = [tw(1.01, subtype="provisional"), tw(5.0, subtype="provisional"), tw(7.0, subtype="provisional")]
+    r = score_events(truth, final, fs=1000.0, rest_duration_s=None, previews=previews, previewed_s=[1.12, 5.2, 7.1])
+    # two on true twitches (one too faint to count for latency), one on a heartbeat
+    assert (r.preview_n, r.preview_right, r.preview_confirmed, r.preview_truth) == (3, 2, 2, 2)
+    assert r.preview_latency_s == [pytest.approx(0.12)]
+    text = r.format()
+    assert "provisional twitch call: 1 of 2 true twitches" in text and "3 calls, 66.7 % on a true twitch" in text
+    with pytest.raises(ValueError, match="preview times"):
+        score_events(truth, final, fs=1000.0, rest_duration_s=None, previews=previews, previewed_s=[1.0])
+
+
+def test_the_live_replay_previews_twitches_within_a_quarter_second_of_their_end():
+    from classifier.evaluation import stream
+    from dsp.pipeline import PREVIEW_WAIT_S
+    from firmware_bridge import simulate
+
+    rec = simulate("rest_frequent", device="cyton_wifi_1000", duration_s=60, seed=4)
+    live = stream(rec.data, rec.fs, rec.channels, chunk_s=0.1)
+    assert len(live.previews) >= 10 and len(live.previewed_s) == len(live.previews)
+    # after the first second, which the pipeline gathers before it starts
+    lag = [at - e.offset_s for e, at in zip(live.previews, live.previewed_s) if e.onset_s > 1.5]
+    # A group waits from its first member's end (the burst ends at its
+    # last's) and while the discharge still crosses another channel.
+    lag = sorted(lag)
+    assert lag[0] >= 0.0 and lag[len(lag) // 2] >= PREVIEW_WAIT_S and lag[int(0.95 * len(lag))] <= 0.25
+    finals = [e.features["t_peak_s"] for e in live.events if e.trial_type == "fasciculation"]
+    kept = [p for p in live.previews if any(abs(p.features["t_peak_s"] - t) <= 0.025 for t in finals)]
+    assert len(kept) >= 0.8 * len(live.previews)
