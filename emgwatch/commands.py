@@ -235,6 +235,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         print(note)
     print(f"monitored {state.signal_s:.1f} s: " + ", ".join(f"{v} {k}" for k, v in state.counts.items())
           + (f"; {state.lost} samples lost" if state.lost else ""))
+    if state.n_provisional:
+        print(f"{state.n_provisional} provisional twitch calls shown within a fraction of a second; "
+              f"{state.n_withdrawn} of them withdrawn when the final decision came")
     if record_to is not None:
         print(f"recorded to {record_to}")
     return EXIT_OK

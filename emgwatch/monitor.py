@@ -20,11 +20,17 @@ from typing import Any
 import numpy as np
 
 from classifier import Classifier
+from classifier._context import HOLD_S
 from classifier.ongoing import OngoingWatch
 from dsp import Chunk, Event, Pipeline
 
 _RECENT_EVENTS = 8
 _LEVEL_WINDOW_S = 0.5
+#: A provisional twitch and its final event are one discharge if their peaks
+#: are this close, s (the scoring tolerance of science.md 3.6).
+_SAME_PEAK_S = 0.025
+#: A provisional twitch with no final twitch by this long after it was withdrawn, s.
+_WITHDRAWN_AFTER_S = HOLD_S + 2.0
 
 _CLASS_STYLE = {"fasciculation": "red", "cramp": "bold blue", "voluntary": "green", "artifact": "grey50"}
 
@@ -57,6 +63,11 @@ class MonitorState:
     #: classified only when it ends, so this is what the view says meanwhile.
     ongoing: str = ""
     alerts: list = field(default_factory=list)
+    #: Provisional twitch calls not yet decided (``Classifier.preview``):
+    #: shown within ~0.15 s of a discharge, replaced by the final event.
+    provisional: list = field(default_factory=list)
+    n_provisional: int = 0
+    n_withdrawn: int = 0
 
     @property
     def signal_s(self) -> float:
@@ -68,6 +79,36 @@ def event_line(ev: Event) -> str:
     kind = ev.trial_type + (f"/{ev.subtype}" if ev.subtype else "")
     return (f"{ev.onset_s:9.3f}s  {kind:<22} {','.join(ev.channels):<16} {ev.duration_s:8.3f}s "
             f"{ev.peak_uv:8.1f}uV  conf {ev.confidence:.2f}  {ev.evidence}")
+
+
+def provisional_line(ev: Event) -> str:
+    """One line per provisional twitch for the plain view; no event class
+    in the first columns, so a grep for final classes does not count it."""
+    return (f"{ev.onset_s:9.3f}s  {'twitch? (checking)':<22} {','.join(ev.channels):<16} {ev.duration_s:8.3f}s "
+            f"{ev.peak_uv:8.1f}uV  conf {ev.confidence:.2f}  {ev.evidence}")
+
+
+def _peak_s(ev: Event) -> float:
+    return float(ev.features.get("t_peak_s", 0.5 * (ev.onset_s + ev.offset_s)))
+
+
+def settle_provisional(state: MonitorState, final: list[Event], now_s: float) -> None:
+    """Drop provisional twitches that a final event now covers (confirmed or
+    not) and those left undecided too long (withdrawn: the final rules
+    absorbed the spike into something else)."""
+    if not state.provisional:
+        return
+    keep = []
+    for p in state.provisional:
+        t, chans = _peak_s(p), set(p.channels)
+        if any(chans & set(e.channels) and (abs(_peak_s(e) - t) <= _SAME_PEAK_S or e.onset_s <= t <= e.offset_s)
+               for e in final):
+            continue
+        if now_s - p.offset_s > _WITHDRAWN_AFTER_S:
+            state.n_withdrawn += 1
+            continue
+        keep.append(p)
+    state.provisional = keep
 
 
 def _render_dashboard(state: MonitorState):
@@ -97,6 +138,9 @@ def _render_dashboard(state: MonitorState):
     for col, width in (("onset", 9), ("class", 22), ("channels", 12), ("duration", 8), ("peak µV", 7),
                        ("conf", 4), ("evidence", None)):
         events.add_column(col, overflow="ellipsis", no_wrap=True, min_width=width, ratio=None if width else 1)
+    for ev in sorted(state.provisional, key=lambda e: -e.onset_s)[:_RECENT_EVENTS]:
+        events.add_row(f"{ev.onset_s:.2f}s", Text("twitch? (checking)", style="red dim"), ",".join(ev.channels),
+                       f"{ev.duration_s:.3f}s", f"{ev.peak_uv:.0f}", f"{ev.confidence:.2f}", ev.evidence)
     for ev in sorted(state.recent, key=lambda e: -e.onset_s):
         events.add_row(f"{ev.onset_s:.2f}s", Text(ev.trial_type + (f"/{ev.subtype}" if ev.subtype else ""),
                                                    style=_CLASS_STYLE[ev.trial_type]),
@@ -106,6 +150,10 @@ def _render_dashboard(state: MonitorState):
     if state.ongoing:
         hint = Text(f"now: {state.ongoing}. If you are not moving it, stretching the muscle gently may help.",
                     style="bold yellow")
+    elif state.provisional and (not state.recent or state.provisional[-1].onset_s > state.recent[-1].onset_s):
+        p = state.provisional[-1]
+        hint = Text(f"just now: a brief spike on {','.join(p.channels)} that looks like a twitch "
+                    "(checking the next seconds)", style="red")
     elif state.recent:
         last = state.recent[-1]
         hint = Text(f"last event: {_LIVE_HINT[last.trial_type]}", style=_CLASS_STYLE[last.trial_type])
@@ -164,8 +212,17 @@ def run_monitor(
         state.lost += chunk.lost
         if writer is not None:
             writer.write(chunk)
-        handle(clf.feed(pipe.process(chunk)))
-        new = watch.update(pipe.ongoing(), chunk.t0 + chunk.n_samples / chunk.fs)
+        now_s = chunk.t0 + chunk.n_samples / chunk.fs
+        final = clf.feed(pipe.process(chunk))
+        handle(final)
+        settle_provisional(state, final, now_s)
+        early = clf.preview(pipe.preview())
+        state.provisional += early
+        state.n_provisional += len(early)
+        if plain:
+            for ev in early:
+                print(provisional_line(ev), flush=True)
+        new = watch.update(pipe.ongoing(), now_s)
         state.alerts += new
         if plain and new:
             first = min(a.onset_s for a in new)
@@ -201,7 +258,11 @@ def run_monitor(
                     "(cable unplugged or board stopped?)"
                 )
     finally:
-        handle(clf.feed(pipe.flush()) + clf.flush())
+        final = clf.feed(pipe.flush()) + clf.flush()
+        handle(final)
+        settle_provisional(state, final, state.signal_s)
+        state.n_withdrawn += len(state.provisional)  # never decided as a twitch
+        state.provisional = []
         state.quality = pipe.quality()
         if live is not None:
             live.update(_render_dashboard(state))
