@@ -40,6 +40,8 @@ _BIG = 1 << 62
 
 _FLAT = ART_NAMES.index("flat")
 _CLIPPING = ART_NAMES.index("clipping")
+#: Seconds before a previewed spike whose level counts as its background.
+PREVIEW_BACKGROUND_S = 0.15
 #: Artefact kinds that are gaps in the data (no usable samples).
 _GAP_CODES = tuple(ART_NAMES.index(k) for k in ("dropout", "flat", "clipping"))
 
@@ -281,12 +283,32 @@ class Grouper:
             b = self._burst("spike", [(m[0], m[1], m[2]) for m in members])
             feats = dict(b.features)
             feats["near_sustained"] = 1.0 if self._near_open(es, lo, hi) else 0.0
+            feats["background_snr"] = self._background(members)
             out.append(Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats))
             i = j + 1
         if len(self._previewed) > 4096:
             oldest = min(s[3] for s in self.spikes + self.released) if (self.spikes or self.released) else _BIG
             self._previewed = {k: v for k, v in self._previewed.items() if v >= oldest}
         return out + self._pending_gaps(es, done)
+
+    def _background(self, members) -> float:
+        """Level around a spike over the noise floor: the median block RMS of
+        ``PREVIEW_BACKGROUND_S`` before it and the blocks after it so far,
+        the largest over its channels. ~1 at rest; a contraction starting
+        lifts the blocks after its first units' spikes."""
+        p = self.p
+        bn = p.block_n
+        on = min(m[1] for m in members) // bn
+        off = -(-max(m[2] for m in members) // bn)
+        n_pre = max(1, round(PREVIEW_BACKGROUND_S * p.fs / bn))
+        chans = sorted({m[0] for m in members})
+        ms, _ = p._ms_hist.get(on - n_pre, on)
+        post, _ = p._ms_hist.get(off + 1, p._ms_hist.end)
+        ms = np.concatenate([ms, post]) if post.shape[0] else ms
+        if not ms.shape[0]:
+            return float("nan")
+        nz = self._es.noise[chans]
+        return float(np.max(np.sqrt(np.median(ms[:, chans], axis=0)) / np.maximum(nz, 1e-12)))
 
     def _pending_gaps(self, es, done: int) -> list[Burst]:
         # Featureless: they only tell a preview that samples around it were

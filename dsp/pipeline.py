@@ -274,7 +274,10 @@ class Pipeline:
             ``PREVIEW_WAIT_S`` ago, each returned once, with features from
             the samples in so far (they may differ a little from the final
             burst's); ``near_sustained`` is 1.0 once a run of sustained
-            activity near it has lasted ``config.sustained_min_s``. Then the
+            activity near it has lasted ``config.sustained_min_s``;
+            ``background_snr`` is the median block RMS over the 0.15 s
+            before the spike and the blocks after it so far, over the noise
+            floor (largest over its channels; ~1 at rest). Then the
             gaps in the data (``artifact`` dropout, flat or clipping, without
             features) not yet released by ``process``, as far as known now:
             these come again on every call until released. Final bursts

@@ -25,6 +25,9 @@ from classifier.ongoing import OngoingWatch
 from dsp import Chunk, Event, Pipeline
 
 _RECENT_EVENTS = 8
+#: Rows of undecided twitches on the dashboard: at tens of twitches a minute
+#: ~4 s of them are pending at once and would push the decided ones off.
+_PROVISIONAL_ROWS = 4
 _LEVEL_WINDOW_S = 0.5
 #: A provisional twitch and its final event are one discharge if their peaks
 #: are this close, s (the scoring tolerance of science.md 3.6).
@@ -138,7 +141,7 @@ def _render_dashboard(state: MonitorState):
     for col, width in (("onset", 9), ("class", 22), ("channels", 12), ("duration", 8), ("peak µV", 7),
                        ("conf", 4), ("evidence", None)):
         events.add_column(col, overflow="ellipsis", no_wrap=True, min_width=width, ratio=None if width else 1)
-    for ev in sorted(state.provisional, key=lambda e: -e.onset_s)[:_RECENT_EVENTS]:
+    for ev in sorted(state.provisional, key=lambda e: -e.onset_s)[:_PROVISIONAL_ROWS]:
         events.add_row(f"{ev.onset_s:.2f}s", Text("twitch? (checking)", style="red dim"), ",".join(ev.channels),
                        f"{ev.duration_s:.3f}s", f"{ev.peak_uv:.0f}", f"{ev.confidence:.2f}", ev.evidence)
     for ev in sorted(state.recent, key=lambda e: -e.onset_s):

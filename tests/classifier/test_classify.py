@@ -648,4 +648,5 @@ def test_preview_leaves_out_spikes_by_a_data_gap_or_inside_a_contraction():
     gap = Burst(("calf_1",), 5.02, 5.3, 0.0, "artifact", "dropout")
     assert clf.preview([spike(5.0, peak_snr=6.0), gap]) == []
     assert clf.preview([spike(8.0, near_sustained=1.0)]) == []
+    assert clf.preview([spike(8.5, background_snr=2.0)]) == []  # the muscle's level is up around it
     assert len(clf.preview([spike(9.0)])) == 1

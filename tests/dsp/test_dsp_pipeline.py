@@ -343,6 +343,7 @@ def test_preview_shows_each_spike_once_soon_after_it_and_leaves_the_final_bursts
         # before its final burst (which waits for the context around it)
         assert b.offset_s + PREVIEW_WAIT_S <= at <= b.offset_s + PREVIEW_WAIT_S + step / fs + 0.025
         assert b.features["near_sustained"] == 0.0 and b.features["peak_snr"] > 10
+        assert 0.7 < b.features["background_snr"] < 1.3  # quiet around it
     assert sorted(map(burst_key, bursts), key=repr) == sorted(map(burst_key, run(False)[1]), key=repr)
 
 
@@ -351,6 +352,8 @@ def test_preview_marks_spikes_at_a_running_contraction_and_reports_data_gaps():
     x = noise(int(10 * fs), 2, sigma=4.0, seed=44)
     add_sustained(x, fs, 3.0, 8.0, 0, 40.0)
     add_spike(x, fs, 5.0, 1, 80.0)  # crosstalk-like spike on the other channel mid-contraction
+    add_sustained(x, fs, 5.5, 7.0, 1, 6.0, seed=2)  # faint activity on the other channel ...
+    add_spike(x, fs, 6.5, 1, 120.0)  # ... with a spike in it
     x[int(9.0 * fs):int(9.2 * fs), :] = np.nan  # lost samples
     pipe = Pipeline(fs, ("m", "n"), mains_hz=None)
     step = int(0.1 * fs)
@@ -362,5 +365,7 @@ def test_preview_marks_spikes_at_a_running_contraction_and_reports_data_gaps():
         gaps += [(b, (i + step) / fs) for b in got if b.kind == "artifact"]
     mid = [b for b in spikes if b.channels == ("n",) and abs(b.features["t_peak_s"] - 5.0) < 0.02]
     assert mid and mid[0].features["near_sustained"] == 1.0
+    inside = [b for b in spikes if b.channels[0] == "n" and abs(b.features["t_peak_s"] - 6.5) < 0.02]
+    assert inside and inside[0].features["background_snr"] > 1.5
     drop = [b for b, at in gaps if b.artifact == "dropout" and at < 9.5]
     assert drop and drop[0].onset_s == pytest.approx(9.0, abs=0.03)
