@@ -44,6 +44,8 @@ _CLIPPING = ART_NAMES.index("clipping")
 PREVIEW_BACKGROUND_S = 0.15
 #: Artefact kinds that are gaps in the data (no usable samples).
 _GAP_CODES = tuple(ART_NAMES.index(k) for k in ("dropout", "flat", "clipping"))
+_GAP_LO, _GAP_HI = min(_GAP_CODES), max(_GAP_CODES) + 1
+assert _GAP_HI - _GAP_LO == len(_GAP_CODES), "the gap kinds are one slice of the kernel's artefact codes"
 
 
 class Grouper:
@@ -256,9 +258,12 @@ class Grouper:
         its context is complete); then every gap in the data (dropout, flat
         line, clipping) not yet released, as far as it is known now."""
         done = self.p._done
+        es = self.p._es
+        gaps = self._pending_gaps(es, done)
         cand = [s for s in self.spikes + self.released
                 if s[2] - s[1] <= self.spike_max_n and (s[0], s[3]) not in self._previewed]
-        es = self.p._es
+        if not cand:
+            return gaps  # the common case, after every live chunk: keep it cheap
         self._es = es
         cand.sort(key=lambda s: (s[3], s[0]))
         shown = sorted(self._previewed.values())
@@ -289,7 +294,7 @@ class Grouper:
         if len(self._previewed) > 4096:
             oldest = min(s[3] for s in self.spikes + self.released) if (self.spikes or self.released) else _BIG
             self._previewed = {k: v for k, v in self._previewed.items() if v >= oldest}
-        return out + self._pending_gaps(es, done)
+        return out + gaps
 
     def _background(self, members) -> float:
         """Level around a spike over the noise floor: the median block RMS of
@@ -315,10 +320,12 @@ class Grouper:
         # missing or stuck (filters ring where samples return).
         p = self.p
         runs = [(ART_NAMES[k], c, on, off) for k, c, on, off in self.arts if k in _GAP_CODES]
-        for k in _GAP_CODES:
-            for c in np.flatnonzero(es.art[:, k, 0] == 1):
-                runs.append((ART_NAMES[k], int(c), int(es.art[c, k, 1]), done))
-        runs += [("clipping", c, run[0], run[1]) for c, run in p._rail_open.items()]
+        if es.art[:, _GAP_LO:_GAP_HI, 0].any():
+            for k in _GAP_CODES:
+                for c in np.flatnonzero(es.art[:, k, 0] == 1):
+                    runs.append((ART_NAMES[k], int(c), int(es.art[c, k, 1]), done))
+        if p._rail_open:
+            runs += [("clipping", c, run[0], run[1]) for c, run in p._rail_open.items()]
         return [Burst((p.channels[c],), p.time_of(on), p.time_of(max(on, off)), 0.0, "artifact", kind)
                 for kind, c, on, off in runs]
 
