@@ -102,6 +102,10 @@ class Classifier:
     ['fasciculation']
     """
 
+    #: Seconds of signal time a burst is held after it ends before its final
+    #: decision (a live view waits this long for a previewed twitch's).
+    hold_s: float = HOLD_S
+
     def __init__(self, fs: float, channels: Sequence[str]) -> None:
         fs = float(fs)
         if not (math.isfinite(fs) and fs > 0):

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from classifier import Classifier
-from classifier._context import HOLD_S
 from classifier.ongoing import OngoingWatch
 from dsp import Chunk, Event, Pipeline
 
@@ -32,8 +31,9 @@ _LEVEL_WINDOW_S = 0.5
 #: A provisional twitch and its final event are one discharge if their peaks
 #: are this close, s (the scoring tolerance of science.md 3.6).
 _SAME_PEAK_S = 0.025
-#: A provisional twitch with no final twitch by this long after it was withdrawn, s.
-_WITHDRAWN_AFTER_S = HOLD_S + 2.0
+#: A provisional twitch with no final event this long after the classifier's
+#: hold was withdrawn (the spike was absorbed into something else), s.
+_WITHDRAW_MARGIN_S = 2.0
 
 _CLASS_STYLE = {"fasciculation": "red", "cramp": "bold blue", "voluntary": "green", "artifact": "grey50"}
 
@@ -70,6 +70,7 @@ class MonitorState:
     #: shown within ~0.15 s of a discharge, replaced by the final event.
     provisional: list = field(default_factory=list)
     n_provisional: int = 0
+    #: Provisional twitches the final decision did not confirm.
     n_withdrawn: int = 0
 
     @property
@@ -95,22 +96,24 @@ def _peak_s(ev: Event) -> float:
     return float(ev.features.get("t_peak_s", 0.5 * (ev.onset_s + ev.offset_s)))
 
 
-def settle_provisional(state: MonitorState, final: list[Event], now_s: float) -> None:
-    """Drop provisional twitches that a final event now covers (confirmed or
-    not) and those left undecided too long (withdrawn: the final rules
-    absorbed the spike into something else)."""
+def settle_provisional(state: MonitorState, final: list[Event], now_s: float, hold_s: float) -> None:
+    """Drop provisional twitches that a final event now covers, counting as
+    withdrawn those it does not confirm as a twitch, and those with no final
+    event ``hold_s`` + 2 s after them (the final rules absorbed the spike
+    into something else)."""
     if not state.provisional:
         return
     keep = []
     for p in state.provisional:
         t, chans = _peak_s(p), set(p.channels)
-        if any(chans & set(e.channels) and (abs(_peak_s(e) - t) <= _SAME_PEAK_S or e.onset_s <= t <= e.offset_s)
-               for e in final):
-            continue
-        if now_s - p.offset_s > _WITHDRAWN_AFTER_S:
+        covering = [e for e in final if chans & set(e.channels)
+                    and (abs(_peak_s(e) - t) <= _SAME_PEAK_S or e.onset_s <= t <= e.offset_s)]
+        if covering:
+            state.n_withdrawn += not any(e.trial_type == "fasciculation" for e in covering)
+        elif now_s - p.offset_s > hold_s + _WITHDRAW_MARGIN_S:
             state.n_withdrawn += 1
-            continue
-        keep.append(p)
+        else:
+            keep.append(p)
     state.provisional = keep
 
 
@@ -218,7 +221,7 @@ def run_monitor(
         now_s = chunk.t0 + chunk.n_samples / chunk.fs
         final = clf.feed(pipe.process(chunk))
         handle(final)
-        settle_provisional(state, final, now_s)
+        settle_provisional(state, final, now_s, clf.hold_s)
         early = clf.preview(pipe.preview())
         state.provisional += early
         state.n_provisional += len(early)
@@ -263,7 +266,7 @@ def run_monitor(
     finally:
         final = clf.feed(pipe.flush()) + clf.flush()
         handle(final)
-        settle_provisional(state, final, state.signal_s)
+        settle_provisional(state, final, state.signal_s, clf.hold_s)
         state.n_withdrawn += len(state.provisional)  # never decided as a twitch
         state.provisional = []
         state.quality = pipe.quality()

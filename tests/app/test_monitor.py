@@ -113,3 +113,22 @@ def test_live_monitor_shows_provisional_twitches_and_settles_each_one(capsys):
     final_at = {ln.split()[0]: i for i, ln in enumerate(out) if " fasciculation" in ln}
     pairs = [(out.index(ln), final_at[ln.split()[0]]) for ln in early if ln.split()[0] in final_at]
     assert len(pairs) >= 0.5 * len(early) and all(a < b for a, b in pairs)
+
+
+def test_settling_counts_provisional_twitches_the_final_decision_did_not_confirm():
+    from dsp import Event
+    from emgwatch.monitor import MonitorState, settle_provisional
+
+    def ev(t, kind="fasciculation", subtype=""):
+        return Event(("ch1",), t - 0.01, t + 0.01, 20.0, kind, 0.5, "", subtype=subtype, features={"t_peak_s": t})
+
+    state = MonitorState(source="test", fs=250.0, channels=("ch1",))
+    state.provisional = [ev(1.0, subtype="provisional"), ev(2.0, subtype="provisional"),
+                         ev(3.0, subtype="provisional"), ev(9.0, subtype="provisional")]
+    settle_provisional(state, [ev(1.004), ev(2.0, "artifact", "ecg")], now_s=9.2, hold_s=3.8)
+    # 1.0 confirmed, 2.0 turned out a heartbeat, 3.0 never decided (absorbed), 9.0 still pending
+    assert state.n_withdrawn == 2 and [_peak(p) for p in state.provisional] == [9.0]
+
+
+def _peak(e):
+    return e.features["t_peak_s"]
