@@ -31,7 +31,7 @@ from classifier._context import (
     larger_twin,
     motion_overlap,
     near_gap,
-    same_site,
+    same_unit,
     steep_edge,
 )
 
@@ -283,7 +283,7 @@ class Classifier:
             if d.trial_type == "fasciculation":
                 t = t_peak(burst)
                 self._recent_fp = [(tp, b) for tp, b in self._recent_fp if t - tp <= DOUBLET_MAX_S]
-                prev = [tp for tp, b in self._recent_fp if DOUBLET_MIN_S <= t - tp and same_site(b, burst)]
+                prev = [tp for tp, b in self._recent_fp if DOUBLET_MIN_S <= t - tp and same_unit(b, burst)]
                 if prev:
                     gap_ms = (t - max(prev)) * 1000
                     subtype_extra = "doublet"

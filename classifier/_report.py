@@ -142,7 +142,8 @@ def format_result(r: EvalResult) -> str:
             "",
             f"doublets: {r.doublet_truth} true second discharges, {r.doublet_found} found as fasciculation "
             f"({_pct(r.doublet_found / r.doublet_truth)}), {r.doublet_tagged} tagged doublet "
-            f"({_pct(r.doublet_tagged / r.doublet_truth)})",
+            f"({_pct(r.doublet_tagged / r.doublet_truth)}); {r.doublet_tags} doublet tags in all, "
+            f"{_pct(r.doublet_tagged / r.doublet_tags if r.doublet_tags else float('nan'))} of them on a true one",
         ]
 
     if r.cramp_alert_s or r.cramp_unalerted or r.decision_s or r.preview_n:

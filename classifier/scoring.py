@@ -132,6 +132,8 @@ class EvalResult:
     doublet_truth: int = 0
     doublet_found: int = 0
     doublet_tagged: int = 0
+    #: Predicted events tagged ``"doublet"``, all of them.
+    doublet_tags: int = 0
     rest_truth: Counter = field(default_factory=Counter)
     rest_hit: Counter = field(default_factory=Counter)
     iso_truth: Counter = field(default_factory=Counter)
@@ -186,6 +188,7 @@ class EvalResult:
             out.doublet_truth += r.doublet_truth
             out.doublet_found += r.doublet_found
             out.doublet_tagged += r.doublet_tagged
+            out.doublet_tags += r.doublet_tags
             out.recordings.extend(r.recordings or [r])
         return out
 
@@ -519,6 +522,7 @@ def score_events(
             if i in matched_t and p_lab[matched_t[i]] == "fasciculation":
                 r.doublet_found += 1
                 r.doublet_tagged += int(predicted[matched_t[i]].subtype == "doublet")
+    r.doublet_tags = sum(1 for e in predicted if _tagged_doublet(e))
     for tau_c in TAU_CURVE_S:
         key = round(tau_c * 1000)
         cp = match(truth, predicted, tolerance_s(fs, tau_c)) if tau_c != tau_s else pairs
@@ -530,6 +534,11 @@ def score_events(
                 r.tau_curve[(key, t_lab[i], "tp")] += 1
     _confidence_curve(r, truth, predicted, t_lab, p_lab, tau, snr_min, pairs)
     return r
+
+
+def _tagged_doublet(e: Event) -> bool:
+    """A predicted twitch tagged as a doublet's second discharge."""
+    return e.trial_type == "fasciculation" and e.subtype == "doublet"
 
 
 def _pred_is_hi(pred: Event, truth: Event | None, snr_min: float) -> bool:

@@ -128,6 +128,8 @@ def test_doublet_within_10_to_110_ms_on_the_same_channel():
     assert [e.subtype for e in events] == ["", "doublet", "", "", "", ""]
     assert "32 ms" in events[1].evidence and "doublet" in events[1].evidence
     assert all(e.trial_type == "fasciculation" for e in events)
+    # one unit fires one waveform: a discharge three times the size is another unit
+    assert [e.subtype for e in run([spike(5.0), spike(5.032, peak=240.0)])] == ["", ""]
 
 
 def test_pop_single_channel_step_and_motion_on_many_channels():

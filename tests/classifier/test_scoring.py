@@ -139,8 +139,10 @@ def test_doublets_and_tolerance_curve():
     truth = [fp(1.0), ev(1.025, 1.039, "fasciculation", "doublet", t_peak=1.032)]
     pred = [fp(1.0), Event(("ch1",), 1.030, 1.044, 50.0, "fasciculation", 0.9, subtype="doublet",
                            features={"t_peak_s": 1.047})]
-    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
-    assert (r.doublet_truth, r.doublet_found, r.doublet_tagged) == (1, 1, 1)
+    stray = Event(("ch1",), 3.0, 3.014, 50.0, "fasciculation", 0.9, subtype="doublet", features={"t_peak_s": 3.007})
+    r = score_events(truth, pred + [stray], fs=1000.0, rest_duration_s=None)
+    assert (r.doublet_truth, r.doublet_found, r.doublet_tagged, r.doublet_tags) == (1, 1, 1, 2)
+    assert "2 doublet tags in all, 50.0 % of them on a true one" in r.format()
     # Second discharge is 15 ms off: found at tau 25 and 50 ms, not at 10 ms.
     assert r.tau_curve[(10, "fasciculation", "tp")] == 1
     assert r.tau_curve[(25, "fasciculation", "tp")] == 2
