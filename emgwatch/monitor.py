@@ -55,6 +55,11 @@ class MonitorState:
     started: float = field(default_factory=time.monotonic)
     samples: int = 0
     lost: int = 0
+    #: Gaps in the data (dropout events): how many and how long in all, s.
+    #: A BLE board loses a packet every few seconds; listed one by one they
+    #: pushed every other event off the dashboard.
+    gaps: int = 0
+    gap_s: float = 0.0
     counts: dict[str, int] = field(default_factory=lambda: {k: 0 for k in _CLASS_STYLE})
     recent: deque = field(default_factory=lambda: deque(maxlen=_RECENT_EVENTS))
     events: list[Event] = field(default_factory=list)
@@ -125,7 +130,9 @@ def _render_dashboard(state: MonitorState):
 
     header = Text(
         f"{state.source}   {state.fs:g} Hz, {len(state.channels)} ch   signal {state.signal_s:7.1f} s   "
-        f"lost {state.lost} samples" + (f"   recording to {state.recording_to}" if state.recording_to else "")
+        f"lost {state.lost} samples"
+        + (f", {state.gaps} data gaps ({state.gap_s:.2f} s)" if state.gaps else "")
+        + (f"   recording to {state.recording_to}" if state.recording_to else "")
     )
     levels = Table(show_header=True, header_style="bold", box=None, expand=True)
     levels.add_column("channel", width=12)
@@ -203,7 +210,11 @@ def run_monitor(
     def handle(events: list[Event]) -> None:
         for ev in events:
             state.counts[ev.trial_type] += 1
-            state.recent.append(ev)
+            if ev.subtype == "dropout":
+                state.gaps += 1
+                state.gap_s += ev.duration_s
+            else:
+                state.recent.append(ev)
             state.events.append(ev)
             if writer is not None:
                 writer.add_event(ev)

@@ -43,6 +43,9 @@ def test_live_loop_finds_what_offline_analysis_finds():
     key = lambda e: (round(e.onset_s, 6), e.trial_type, e.channels)  # noqa: E731
     assert sorted(map(key, live.events)) == sorted(map(key, offline.events))
     assert live.counts["cramp"] >= 1
+    # the Ganglion's lost packets are counted in the header, not listed one by one
+    drops = [e for e in live.events if e.subtype == "dropout"]
+    assert live.gaps == len(drops) > 0 and not any(e.subtype == "dropout" for e in live.recent)
 
 
 def test_file_source_replays_a_recording_in_chunks(tmp_path):
