@@ -127,6 +127,12 @@ class Classifier:
         #: activity, so got no event of their own.
         self.n_absorbed = 0
 
+    @property
+    def clock_s(self) -> float:
+        """Latest burst offset fed so far, s (-inf before any): bursts that
+        ended more than ``hold_s`` before it are decided."""
+        return self._clock
+
     def _check(self, burst: Burst) -> None:
         if not isinstance(burst, Burst):
             raise TypeError(f"Classifier.feed: expected dsp.Burst objects, got {type(burst).__name__}")

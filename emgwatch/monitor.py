@@ -101,11 +101,13 @@ def _peak_s(ev: Event) -> float:
     return float(ev.features.get("t_peak_s", 0.5 * (ev.onset_s + ev.offset_s)))
 
 
-def settle_provisional(state: MonitorState, final: list[Event], now_s: float, hold_s: float) -> None:
+def settle_provisional(state: MonitorState, final: list[Event], decided_s: float, hold_s: float) -> None:
     """Drop provisional twitches that a final event now covers, counting as
     withdrawn those it does not confirm as a twitch, and those with no final
-    event ``hold_s`` + 2 s after them (the final rules absorbed the spike
-    into something else)."""
+    event once the classifier has seen bursts ``hold_s`` + 2 s past them
+    (``decided_s``, its clock: the final rules absorbed the spike into
+    something else). Signal time, not the reading time: a file read in big
+    chunks jumps ahead of the decisions."""
     if not state.provisional:
         return
     keep = []
@@ -115,7 +117,7 @@ def settle_provisional(state: MonitorState, final: list[Event], now_s: float, ho
                     and (abs(_peak_s(e) - t) <= _SAME_PEAK_S or e.onset_s <= t <= e.offset_s)]
         if covering:
             state.n_withdrawn += not any(e.trial_type == "fasciculation" for e in covering)
-        elif now_s - p.offset_s > hold_s + _WITHDRAW_MARGIN_S:
+        elif decided_s - p.offset_s > hold_s + _WITHDRAW_MARGIN_S:
             state.n_withdrawn += 1
         else:
             keep.append(p)
@@ -232,7 +234,7 @@ def run_monitor(
         now_s = chunk.t0 + chunk.n_samples / chunk.fs
         final = clf.feed(pipe.process(chunk))
         handle(final)
-        settle_provisional(state, final, now_s, clf.hold_s)
+        settle_provisional(state, final, clf.clock_s, clf.hold_s)
         early = clf.preview(pipe.preview())
         state.provisional += early
         state.n_provisional += len(early)
@@ -277,7 +279,7 @@ def run_monitor(
     finally:
         final = clf.feed(pipe.flush()) + clf.flush()
         handle(final)
-        settle_provisional(state, final, state.signal_s, clf.hold_s)
+        settle_provisional(state, final, clf.clock_s, clf.hold_s)
         state.n_withdrawn += len(state.provisional)  # never decided as a twitch
         state.provisional = []
         state.quality = pipe.quality()

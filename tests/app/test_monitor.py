@@ -128,10 +128,29 @@ def test_settling_counts_provisional_twitches_the_final_decision_did_not_confirm
     state = MonitorState(source="test", fs=250.0, channels=("ch1",))
     state.provisional = [ev(1.0, subtype="provisional"), ev(2.0, subtype="provisional"),
                          ev(3.0, subtype="provisional"), ev(9.0, subtype="provisional")]
-    settle_provisional(state, [ev(1.004), ev(2.0, "artifact", "ecg")], now_s=9.2, hold_s=3.8)
+    settle_provisional(state, [ev(1.004), ev(2.0, "artifact", "ecg")], decided_s=9.2, hold_s=3.8)
     # 1.0 confirmed, 2.0 turned out a heartbeat, 3.0 never decided (absorbed), 9.0 still pending
     assert state.n_withdrawn == 2 and [_peak(p) for p in state.provisional] == [9.0]
 
 
 def _peak(e):
     return e.features["t_peak_s"]
+
+
+def test_a_file_read_in_big_chunks_does_not_withdraw_twitches_it_then_confirms(tmp_path, capsys):
+    # Reading time jumps 6 s per chunk here, past the classifier's hold; a
+    # provisional call is settled by the decisions' own clock (with sparse
+    # twitches the clock lags the reading, and one was withdrawn and then
+    # confirmed).
+    from recordings import write_recording
+
+    rec = simulate("rest_benign", device="cyton_250", duration_s=300, seed=6)  # sparse twitches
+    path = tmp_path / "r.edf"
+    write_recording(path, rec.data, rec.fs, rec.channels)
+    with FileSource(path, speed=0, chunk_samples=1500) as src:
+        live = run_monitor(src, label="file", plain=True)
+    out = capsys.readouterr().out.splitlines()
+    early = {ln.split()[0] for ln in out if "twitch? (checking)" in ln}
+    confirmed = early & {ln.split()[0] for ln in out if " fasciculation" in ln}
+    assert live.n_provisional == len(early) > 0 and confirmed
+    assert live.n_withdrawn <= live.n_provisional - len(confirmed) and len(confirmed) >= 3
