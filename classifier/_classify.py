@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterable, Sequence
 
 from classifier._context import (
+    BEAT_PART_AFTER_S,
+    BEAT_PART_BEFORE_S,
     DOUBLET_MAX_S,
     DOUBLET_MIN_S,
     HOLD_S,
@@ -53,6 +55,13 @@ PREVIEW_CONFIDENCE = 0.6
 #: points of the true twitches previewed. A provisional call that is later
 #: withdrawn costs the user's trust more than one that is not made.
 PREVIEW_BACKGROUND_MAX = 1.5
+#: A decided heartbeat train predicts the next beats for previews: this many
+#: RR intervals ahead at most (the final decisions lag ~4 s) ...
+BEAT_AHEAD_MAX = 8
+#: ... within this many s of the predicted time plus this share of the RR
+#: per beat ahead (heart rate drifts), s and fraction.
+BEAT_EXPECT_S = 0.06
+BEAT_DRIFT = 0.015
 from classifier._rules import (
     Decision,
     decide_guard,
@@ -123,6 +132,7 @@ class Classifier:
         self._recent_fp: list[tuple[float, Burst]] = []  # fasciculations of the last ~0.1 s
         self._clock = -math.inf  # latest offset seen, s
         self._previews: list[Burst] = []  # spikes previewed in the last RETAIN_PREVIEW_S, by peak
+        self._last_beat: tuple[float, float, frozenset] | None = None  # decided ECG beat: peak s, RR s, channels
         #: Spikes that were part of a contraction, an artefact or continuous
         #: activity, so got no event of their own.
         self.n_absorbed = 0
@@ -216,6 +226,8 @@ class Classifier:
                 continue
             if b.features.get("background_snr", 0.0) >= PREVIEW_BACKGROUND_MAX:
                 continue  # activity around it: maybe a contraction's first units
+            if self._expected_beat(b, t):
+                continue
             beats, rr = ecg_train(b, ctx, PREVIEW_WINDOW_S) if beat_like(b) else (0, math.nan)
             d = decide_spike(b, ecg_beats=beats, rr_s=rr)
             if d.trial_type != "fasciculation" or heartbeat_part(b, ctx, PREVIEW_WINDOW_S) is not None:
@@ -232,6 +244,21 @@ class Classifier:
                 features=features,
             ))
         return out
+
+    def _expected_beat(self, burst: Burst, t: float) -> bool:
+        """Does spike ``burst`` (peak ``t`` s) fall where the last decided
+        heartbeat train puts a beat, or a beat's side lobe or T wave
+        (``heartbeat_part``'s window), on a channel of that train? The past
+        previews alone miss a train whose weaker beats did not all cross."""
+        if self._last_beat is None:
+            return False
+        tb, rr, chans = self._last_beat
+        k = round((t - tb) / rr)
+        if not 1 <= k <= BEAT_AHEAD_MAX or not chans.intersection(burst.channels):
+            return False
+        off = t - (tb + k * rr)
+        tol = BEAT_EXPECT_S + BEAT_DRIFT * rr * k
+        return -BEAT_PART_BEFORE_S - tol <= off <= BEAT_PART_AFTER_S + tol
 
     def _finalize(self, ready) -> list[Event]:
         self._pending.sort(key=_order)
@@ -312,6 +339,8 @@ class Classifier:
                 return None
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr,
                                  n_channels=len(self.channels))
+        if d.subtype == "ecg" and math.isfinite(rr) and rr > 0:
+            self._last_beat = (t_peak(burst), rr, frozenset(burst.channels))
         features = dict(burst.features)
         features.setdefault("t_peak_s", t_peak(burst))
         offset = burst.offset_s

@@ -652,3 +652,17 @@ def test_preview_leaves_out_spikes_by_a_data_gap_or_inside_a_contraction():
     assert clf.preview([spike(8.0, near_sustained=1.0)]) == []
     assert clf.preview([spike(8.5, background_snr=2.0)]) == []  # the muscle's level is up around it
     assert len(clf.preview([spike(9.0)])) == 1
+
+
+def test_preview_expects_the_next_beats_of_a_decided_heartbeat_train():
+    clf = Classifier(1000.0, CH)
+    beats = [spike(10.0 + 0.85 * k) for k in range(9)]
+    decided = clf.feed(beats + [spike(30.0, ch=("calf_4",))])  # a later burst moves the clock past them
+    ecg = [e for e in decided if e.subtype == "ecg"]
+    assert ecg
+    last = ecg[-1].features["t_peak_s"]
+    on_beat = last + 3 * 0.85 - 0.006  # spike() peaks 6 ms after its onset
+    assert clf.preview([spike(on_beat)]) == []
+    assert clf.preview([spike(on_beat + 0.1)]) == []  # a T wave's place
+    assert len(clf.preview([spike(on_beat + 0.4)])) == 1  # between beats
+    assert len(clf.preview([spike(on_beat + 0.85, ch=("calf_4",))])) == 1  # not the heart's channel
