@@ -63,6 +63,7 @@ BEAT_AHEAD_MAX = 8
 BEAT_EXPECT_S = 0.06
 BEAT_DRIFT = 0.015
 from classifier._rules import (
+    NO_REPETITION,
     Decision,
     decide_guard,
     decide_spike,
@@ -238,7 +239,7 @@ class Classifier:
                 channels=b.channels, onset_s=b.onset_s, offset_s=b.offset_s, peak_uv=b.peak_uv,
                 trial_type="fasciculation", confidence=round(d.confidence * PREVIEW_CONFIDENCE, 3),
                 # what follows is not seen yet: no claim about repetition
-                evidence=d.evidence.replace(", no regular repetition", "")
+                evidence=d.evidence.replace(NO_REPETITION, "")
                 + "; provisional, checking the next seconds",
                 subtype="provisional",
                 features=features,
@@ -321,7 +322,7 @@ class Classifier:
                     gap_ms = (t - max(prev)) * 1000
                     subtype_extra = "doublet"
                     extra_text = f"; second discharge {gap_ms:.0f} ms after the first (doublet)"
-                    d = Decision(d.trial_type, d.confidence, d.evidence.replace(", no regular repetition", ""))
+                    d = Decision(d.trial_type, d.confidence, d.evidence.replace(NO_REPETITION, ""))
                 self._recent_fp.append((t, burst))
         else:
             if discharge_like(burst) and larger_twin(burst, ctx) is not None:

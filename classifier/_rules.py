@@ -177,6 +177,11 @@ def _where(burst: Burst) -> str:
     return ", ".join(burst.channels)
 
 
+#: What a twitch's evidence says of its neighbours; dropped where it is not
+#: known (a preview) or not true (the second discharge of a doublet).
+NO_REPETITION = ", no regular repetition"
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -296,7 +301,7 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
         conf = min(conf, 0.55)
         notes.append(f"longer than a single twitch ({_fmt_s(dur)})")
     desc = " ".join(["single"] + shape + ["spike"]) if shape else "single brief spike"
-    text = f"{desc} on {ch}{snr_txt}, no regular repetition"
+    text = f"{desc} on {ch}{snr_txt}{NO_REPETITION}"
     if notes:
         text += "; but " + ", ".join(notes)
     return Decision("fasciculation", round(conf, 3), text)

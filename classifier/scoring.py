@@ -172,23 +172,15 @@ class EvalResult:
                          "snr_truth", "snr_hit", "hi_truth", "hi_pred", "hi_tp", "tau_curve", "conf_curve", "rest_truth",
                          "rest_hit", "iso_truth", "iso_hit"):
                 getattr(out, name).update(getattr(r, name))
-            for name in ("onset_err_s", "offset_err_s"):
+            for name in ("onset_err_s", "offset_err_s", "decision_s"):
                 mine = getattr(out, name)
                 for k, v in getattr(r, name).items():
                     mine.setdefault(k, []).extend(v)
-            out.rate_windows.extend(r.rate_windows)
-            out.rest_rate_windows.extend(r.rest_rate_windows)
-            out.cramp_alert_s.extend(r.cramp_alert_s)
-            out.cramp_unalerted += r.cramp_unalerted
-            for k, v in r.decision_s.items():
-                out.decision_s.setdefault(k, []).extend(v)
-            for name in ("preview_n", "preview_right", "preview_confirmed", "preview_truth"):
+            for name in ("rate_windows", "rest_rate_windows", "cramp_alert_s", "preview_latency_s"):
+                getattr(out, name).extend(getattr(r, name))
+            for name in ("cramp_unalerted", "doublet_truth", "doublet_found", "doublet_tagged", "doublet_tags",
+                         "preview_n", "preview_right", "preview_confirmed", "preview_truth"):
                 setattr(out, name, getattr(out, name) + getattr(r, name))
-            out.preview_latency_s.extend(r.preview_latency_s)
-            out.doublet_truth += r.doublet_truth
-            out.doublet_found += r.doublet_found
-            out.doublet_tagged += r.doublet_tagged
-            out.doublet_tags += r.doublet_tags
             out.recordings.extend(r.recordings or [r])
         return out
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from classifier import Classifier
 from classifier.ongoing import OngoingWatch
+from classifier.scoring import peak_time
 from dsp import Chunk, Event, Pipeline
 
 _RECENT_EVENTS = 8
@@ -97,10 +98,6 @@ def provisional_line(ev: Event) -> str:
             f"{ev.peak_uv:8.1f}uV  conf {ev.confidence:.2f}  {ev.evidence}")
 
 
-def _peak_s(ev: Event) -> float:
-    return float(ev.features.get("t_peak_s", 0.5 * (ev.onset_s + ev.offset_s)))
-
-
 def settle_provisional(state: MonitorState, final: list[Event], decided_s: float, hold_s: float) -> None:
     """Drop provisional twitches that a final event now covers, counting as
     withdrawn those it does not confirm as a twitch, and those with no final
@@ -112,9 +109,9 @@ def settle_provisional(state: MonitorState, final: list[Event], decided_s: float
         return
     keep = []
     for p in state.provisional:
-        t, chans = _peak_s(p), set(p.channels)
+        t, chans = peak_time(p), set(p.channels)
         covering = [e for e in final if chans & set(e.channels)
-                    and (abs(_peak_s(e) - t) <= _SAME_PEAK_S or e.onset_s <= t <= e.offset_s)]
+                    and (abs(peak_time(e) - t) <= _SAME_PEAK_S or e.onset_s <= t <= e.offset_s)]
         if covering:
             state.n_withdrawn += not any(e.trial_type == "fasciculation" for e in covering)
         elif decided_s - p.offset_s > hold_s + _WITHDRAW_MARGIN_S:
