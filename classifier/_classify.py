@@ -33,6 +33,8 @@ from classifier._context import (
     larger_twin,
     motion_overlap,
     near_gap,
+    on_slow_wave,
+    paced_motion,
     same_unit,
     steep_edge,
 )
@@ -305,12 +307,18 @@ class Classifier:
                 d = Decision("artifact", 0.75 if beats == 3 else 0.9,
                              f"heartbeat (ECG): one of {beats} regular beats at {60 / rr:.0f} per minute "
                              f"on {', '.join(burst.channels)}", "ecg")
+            elif burst.artifact == "motion":
+                beats, rr = paced_motion(burst, ctx)
+                if beats:
+                    d = Decision("artifact", 0.85,
+                                 f"heartbeat (ECG): slow waves of one of {beats} regular beats at {60 / rr:.0f} "
+                                 f"per minute on {', '.join(burst.channels)}", "ecg")
         elif burst.kind == "spike":
             why = absorbed_by(burst, ctx)
             if why:
                 self.n_absorbed += 1
                 return None
-            d = decide_spike(burst, ecg_beats=beats, rr_s=rr)
+            d = decide_spike(burst, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(burst, ctx))
             if d.trial_type == "fasciculation" and heartbeat_part(burst, ctx) is not None:
                 self.n_absorbed += 1
                 return None

@@ -207,7 +207,7 @@ def decide_guard(burst: Burst) -> Decision:
     )
 
 
-def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) -> Decision:
+def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan, on_slow_wave: bool = False) -> Decision:
     """Classify a brief discharge: fasciculation, or a pop / motion / ECG artefact.
 
     Parameters
@@ -219,6 +219,9 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
         the spike belongs to, 0 if none (found by ``classifier._context``).
     rr_s : float
         Mean RR interval of that train, s.
+    on_slow_wave : bool
+        The spike rides on a heartbeat's slow waves, so its < 20 Hz energy
+        is the heartbeat's and says nothing of its own shape.
     """
     ch = _where(burst)
     dur = burst.duration_s
@@ -259,6 +262,8 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan) ->
             f"electrode pop: sudden step on {ch} only{snr_txt}, slow return",
             "pop",
         )
+    if on_slow_wave:
+        low_freq = False
     if low_freq and n_ch >= MOTION_MIN_CHANNELS:
         return Decision(
             "artifact",

@@ -61,6 +61,9 @@ class MonitorState:
     #: pushed every other event off the dashboard.
     gaps: int = 0
     gap_s: float = 0.0
+    #: Heartbeats picked up (ECG artefacts): one a second on a trunk muscle,
+    #: so they are counted, not listed.
+    heartbeats: int = 0
     counts: dict[str, int] = field(default_factory=lambda: {k: 0 for k in _CLASS_STYLE})
     recent: deque = field(default_factory=lambda: deque(maxlen=_RECENT_EVENTS))
     events: list[Event] = field(default_factory=list)
@@ -145,7 +148,8 @@ def _render_dashboard(state: MonitorState):
         bar_len = int(min(40, max(0.0, np.log2(max(ratio, 1.0)) * 8)))
         colour = "green" if ratio < 3 else ("yellow" if ratio < 10 else "red")
         levels.add_row(name, Text("█" * bar_len, style=colour), f"{lvl:7.1f}", f"{noise:8.1f}")
-    counts = Text("  ".join(f"{k}: {v}" for k, v in state.counts.items()))
+    counts = Text("  ".join(f"{k}: {v}" for k, v in state.counts.items())
+                  + (f" ({state.heartbeats} of them heartbeats, not listed)" if state.heartbeats else ""))
     events = Table(show_header=True, header_style="bold", box=None, expand=True)
     for col, width in (("onset", 9), ("class", 22), ("channels", 12), ("duration", 8), ("peak µV", 7),
                        ("conf", 4), ("evidence", None)):
@@ -212,6 +216,8 @@ def run_monitor(
             if ev.subtype == "dropout":
                 state.gaps += 1
                 state.gap_s += ev.duration_s
+            elif ev.subtype == "ecg":
+                state.heartbeats += 1
             else:
                 state.recent.append(ev)
             state.events.append(ev)

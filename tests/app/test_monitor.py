@@ -48,6 +48,21 @@ def test_live_loop_finds_what_offline_analysis_finds():
     assert live.gaps == len(drops) > 0 and not any(e.subtype == "dropout" for e in live.recent)
 
 
+def test_a_strong_heartbeat_is_counted_not_listed_and_not_called_movement():
+    # Its P and T waves trip dsp's motion guard at every beat; once they keep
+    # the heart's rhythm they are heartbeats (seen live as a screen of
+    # "motion" rows before: 0 heartbeats and 38 motion flags here, now 20
+    # and 18; most of the rest merge two beats as the rate rises, or start the
+    # recording before a train is seen).
+    url = "sim://trunk_ecg?speed=0&duration=30&device=cyton_wifi_1000&seed=9"
+    with open_source(url) as src:
+        live = run_monitor(src, label=url, plain=True)
+    beats = [e for e in live.events if e.subtype == "ecg"]
+    motion = [e for e in live.events if e.subtype == "motion"]
+    assert live.heartbeats == len(beats) >= 18 and len(motion) < len(beats)
+    assert not any(e.subtype == "ecg" for e in live.recent)
+
+
 def test_file_source_replays_a_recording_in_chunks(tmp_path):
     from recordings import write_recording
 

@@ -614,6 +614,41 @@ def test_a_smaller_spike_right_after_a_heartbeat_is_part_of_it():
     assert sum(e.subtype == "ecg" for e in events) == 6
 
 
+def _slow_wave_flags(times):
+    # A strong ECG's P and T waves trip dsp's motion guard at every beat: a
+    # ~0.7 s flag on every channel with the QRS as its band-passed peak.
+    return [Burst(CH, t - 0.2, t + 0.5, 300.0, "artifact", artifact="motion",
+                  features={"t_peak_s": t, "lf_ratio": 7.0}) for t in times]
+
+
+def test_motion_flags_keeping_a_heart_rate_are_heartbeats_and_a_twitch_on_them_is_kept():
+    beats = [10.0 + 1.1 * k + (0.04 if k % 2 else -0.02) for k in range(7)]  # RR 1.16, 1.04 s, ...
+    t3 = beats[3]
+    fast = {"peak": 60.0, "peak_snr": 12.0, "lf_ratio": 6.0, "zc_hz": 100.0, "fs": 1000.0}
+    events = run(_slow_wave_flags(beats) + [spike(t3 + 0.35, ch=("calf_2",), **fast)])
+    flags = [e for e in events if e.trial_type == "artifact"]
+    # (The first flag sees only two beats after it within the train window.)
+    assert len(flags) == 7 and all(e.subtype == "ecg" and "slow waves" in e.evidence for e in flags[1:])
+    # The twitch's < 20 Hz energy is the heartbeat's: its fast waveform decides.
+    (twitch,) = [e for e in events if e.trial_type == "fasciculation"]
+    assert twitch.onset_s == pytest.approx(t3 + 0.35)
+    # A slow spike there, one at the QRS, or one at 250 Hz (where the T wave's
+    # steep parts look alike) is part of the heartbeat.
+    for extra in (spike(t3 + 0.35, ch=("calf_2",), **{**fast, "zc_hz": 40.0}),
+                  spike(t3 - 0.004, ch=("calf_2",), **fast),
+                  spike(t3 + 0.35, ch=("calf_2",), **{**fast, "fs": 250.0})):
+        events = run(_slow_wave_flags(beats) + [extra])
+        assert [e.trial_type for e in events] == ["artifact"] * 7
+
+
+def test_irregular_motion_flags_stay_movement_and_hide_the_spikes_in_them():
+    times = [10.0, 10.5, 11.9, 12.6, 13.9, 14.5, 15.9]
+    spikes = [spike(times[3] + 0.35, ch=("calf_2",), peak=60.0, peak_snr=12.0, lf_ratio=6.0, zc_hz=100.0,
+                    fs=1000.0)]
+    events = run(_slow_wave_flags(times) + spikes)
+    assert [(e.trial_type, e.subtype) for e in events] == [("artifact", "motion")] * 7
+
+
 def test_bursts_far_beyond_any_muscle_signal_are_not_twitches():
     huge = sustained(30.0, 31.2, ch=CH[:3], peak=30000.0, peak_snr=20000.0, env_cv=1.2, lf_ratio=0.3)
     spiky = spike(50.0, ch=CH[:2], peak=5000.0, peak_snr=5000.0)
