@@ -526,6 +526,12 @@ def _spread_vote(burst: Burst, n_channels: int) -> tuple[float, str] | None:
     return None
 
 
+#: Highest confidence of a cramp call that could also be a held voluntary
+#: contraction ("ambiguous"); an unambiguous call has a vote score >= 1, so
+#: at least sigmoid(1) = 0.73.
+AMBIGUOUS_CRAMP_CONFIDENCE = 0.6
+
+
 def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: int = 0,
                      rr_s: float = math.nan, n_channels: int = 0) -> Decision:
     """Cramp, voluntary contraction, or not a contraction at all, for a sustained burst.
@@ -595,5 +601,5 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
         cramp and ((math.isfinite(fall) and fall < ABRUPT_STOP_S) or dur < SHORT_CRAMP_S)
     ):
         text += " (ambiguous)"
-        conf = min(conf, 0.6)
+        conf = min(conf, AMBIGUOUS_CRAMP_CONFIDENCE)
     return Decision("cramp" if cramp else "voluntary", round(conf, 3), text)

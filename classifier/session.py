@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from classifier._rules import AMBIGUOUS_CRAMP_CONFIDENCE
 from classifier.summary import SessionSummary
 from dsp import Event
 
@@ -132,7 +133,7 @@ def summarize_session(
         caveats.append(
             f"many artefacts ({n_art}, e.g. movement or loose electrodes): some twitches may be hidden"
         )
-    unsure = [e for e in cramps if e.confidence < 0.6]
+    unsure = [e for e in cramps if e.confidence <= AMBIGUOUS_CRAMP_CONFIDENCE]
     if unsure:
         caveats.append(
             f"{len(unsure)} of the {len(cramps)} cramp(s) could also have been a held voluntary contraction"

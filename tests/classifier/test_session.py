@@ -32,6 +32,13 @@ def test_counts_rates_and_durations():
     assert not any("Hz board" in c for c in s.caveats)
 
 
+def test_a_cramp_call_capped_as_ambiguous_gets_the_could_be_voluntary_caveat():
+    # The rules and the trained model cap an ambiguous cramp at 0.6 exactly.
+    events = [ev(10.0, 20.0, "cramp", conf=0.6), ev(40.0, 70.0, "cramp", conf=0.8)]
+    s = summarize_session(events, duration_s=120.0, fs=1000.0, channels=["calf"])
+    assert any("1 of the 2 cramp(s) could also have been a held voluntary" in c for c in s.caveats)
+
+
 def test_low_rate_board_and_short_recording_caveats():
     s = summarize_session([], duration_s=60.0, fs=250.0, channels=["a"])
     assert any("250 Hz board misses small twitches" in c for c in s.caveats)
