@@ -13,6 +13,7 @@ Under that order any split of the input gives exactly the events of one
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Iterable, Sequence
 
@@ -64,7 +65,9 @@ BEAT_AHEAD_MAX = 8
 #: per beat ahead (heart rate drifts), s and fraction.
 BEAT_EXPECT_S = 0.06
 BEAT_DRIFT = 0.015
+from classifier._cramp_model import CrampModel, load_cramp_model
 from classifier._rules import (
+    AMBIGUOUS_CRAMP_CONFIDENCE,
     NO_REPETITION,
     Decision,
     decide_guard,
@@ -72,6 +75,7 @@ from classifier._rules import (
     decide_sustained,
     discharge_like,
     fade_tail_s,
+    on_off_envelope,
     t_peak,
 )
 from dsp import Burst, Event
@@ -90,6 +94,10 @@ class Classifier:
         Sampling rate of the signal the bursts came from, Hz.
     channels : sequence of str
         Channel names; every burst must name only these.
+    cramp_model : CrampModel or None
+        Second opinion on the sustained bursts the rules call voluntary
+        (``classifier._cramp_model``); the shipped model by default, None
+        for the rules alone.
 
     Attributes
     ----------
@@ -118,7 +126,7 @@ class Classifier:
     #: decision (a live view waits this long for a previewed twitch's).
     hold_s: float = HOLD_S
 
-    def __init__(self, fs: float, channels: Sequence[str]) -> None:
+    def __init__(self, fs: float, channels: Sequence[str], *, cramp_model: CrampModel | None | str = "default") -> None:
         fs = float(fs)
         if not (math.isfinite(fs) and fs > 0):
             raise ValueError(f"Classifier: fs must be a positive rate in Hz, got {fs!r}")
@@ -139,6 +147,11 @@ class Classifier:
         #: Spikes that were part of a contraction, an artefact or continuous
         #: activity, so got no event of their own.
         self.n_absorbed = 0
+        if isinstance(cramp_model, str):
+            if cramp_model != "default":
+                raise ValueError(f"Classifier: cramp_model must be a CrampModel, None or 'default', got {cramp_model!r}")
+            cramp_model = _default_cramp_model()
+        self.cramp_model = cramp_model
 
     @property
     def clock_s(self) -> float:
@@ -348,6 +361,8 @@ class Classifier:
                 return None
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr,
                                  n_channels=len(self.channels))
+            if d.trial_type == "voluntary" and self.cramp_model is not None:
+                d = self._second_opinion(burst, d)
         if d.subtype == "ecg" and math.isfinite(rr) and rr > 0:
             self._last_beat = (t_peak(burst), rr, frozenset(burst.channels))
         features = dict(burst.features)
@@ -372,7 +387,30 @@ class Classifier:
         )
 
 
-def classify(bursts: Sequence[Burst], *, fs: float, channels: Sequence[str]) -> list[Event]:
+    def _second_opinion(self, burst: Burst, rules: Decision) -> Decision:
+        """The trained model's call on a burst the rules found voluntary (``classifier._cramp_model``)."""
+        model = self.cramp_model
+        if burst.duration_s < model.min_duration_s or not model.applies_to(self.fs) or on_off_envelope(burst):
+            return rules
+        p = model.probability(burst, len(self.channels))
+        if p < model.threshold:
+            return rules
+        # The rules saw a voluntary contraction, so the call stays ambiguous.
+        why = rules.evidence.split(": ", 1)[1] if ": " in rules.evidence else ""
+        text = (f"cramp-like sustained activity for {burst.duration_s:.1f} s on {', '.join(burst.channels)}: "
+                f"its length, fade, footprint and lack of movement, weighed together, point to a cramp "
+                f"({p:.0%} by a model trained on simulated recordings)"
+                + (f"; the rules alone said voluntary: {why}" if why else "") + " (ambiguous)")
+        return Decision("cramp", round(min(p, AMBIGUOUS_CRAMP_CONFIDENCE), 3), text)
+
+
+@functools.cache
+def _default_cramp_model() -> CrampModel:
+    return load_cramp_model()
+
+
+def classify(bursts: Sequence[Burst], *, fs: float, channels: Sequence[str],
+             cramp_model: CrampModel | None | str = "default") -> list[Event]:
     """Classify a whole recording's bursts into events.
 
     Parameters
@@ -383,6 +421,8 @@ def classify(bursts: Sequence[Burst], *, fs: float, channels: Sequence[str]) -> 
         Sampling rate, Hz.
     channels : sequence of str
         Channel names of the recording.
+    cramp_model : CrampModel or None
+        As for ``Classifier`` (None: the rules alone).
 
     Returns
     -------
@@ -397,5 +437,5 @@ def classify(bursts: Sequence[Burst], *, fs: float, channels: Sequence[str]) -> 
     >>> classify([b], fs=1000.0, channels=["calf"])[0].trial_type
     'cramp'
     """
-    clf = Classifier(fs, channels)
+    clf = Classifier(fs, channels, cramp_model=cramp_model)
     return clf.feed(sorted(bursts, key=_order)) + clf.flush()

@@ -451,7 +451,7 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
             votes.append((0.6, "1-2 Hz wobble in strength"))
         elif wobble < 0.1:
             votes.append((-0.4, "steady strength"))
-    if _on_off(burst):
+    if on_off_envelope(burst):
         votes.append((-1.2, "on-off pattern, like repeated movements"))
     lf = feature(burst, "lf_ratio")
     if motion_overlap or (math.isfinite(lf) and lf >= 0.4):
@@ -472,7 +472,7 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
 def _gated_muscle_zc(burst: Burst) -> float:
     # the muscle's zero-crossing rate where the vote may use it, else NaN
     fs = feature(burst, "fs")
-    if not (fs >= HIGH_ZC_MIN_FS and feature(burst, "mean_snr") >= HIGH_ZC_MIN_SNR) or _on_off(burst):
+    if not (fs >= HIGH_ZC_MIN_FS and feature(burst, "mean_snr") >= HIGH_ZC_MIN_SNR) or on_off_envelope(burst):
         return math.nan
     return muscle_zc_hz(feature(burst, "zc_hz"), feature(burst, "rms_snr"), fs)
 
@@ -506,7 +506,8 @@ def _noise_rho(fs: float) -> float:
     return float(np.sum(np.cos(2.0 * np.pi * f / fs) * power) / np.sum(power))
 
 
-def _on_off(burst: Burst) -> bool:
+def on_off_envelope(burst: Burst) -> bool:
+    """True for an envelope that switches on and off (repeated movements), which a cramp does not."""
     cv = feature(burst, "env_cv")
     return math.isfinite(cv) and cv >= ON_OFF_CV
 
@@ -516,7 +517,7 @@ def _spread_vote(burst: Burst, n_channels: int) -> tuple[float, str] | None:
     group and its antagonists (§1.7 "Channels"). No vote on narrow montages,
     nor for an on-off envelope: a confined switching pattern is no cramp's
     plateau (on tuning seeds one made a false cramp in 8 h of artefact stress)."""
-    if n_channels < SPREAD_MIN_CHANNELS or _on_off(burst):
+    if n_channels < SPREAD_MIN_CHANNELS or on_off_envelope(burst):
         return None
     k = len(burst.channels)
     if k <= CONFINED_FRACTION * n_channels:

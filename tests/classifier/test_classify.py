@@ -277,22 +277,23 @@ def test_quick_regular_contraction_with_motion_is_voluntary():
 
 
 def test_how_far_a_contraction_spreads_votes_on_a_wide_montage():
+    # The rules' votes alone (the trained second opinion has its own tests).
     ch8 = tuple(f"leg_{i}" for i in range(8))
     feats = dict(rise_s=0.5, fall_s=1.5, wobble=0.3, env_cv=0.35, lf_ratio=0.04)
     confined = Burst(ch8[:2], 10.0, 16.0, 200.0, "sustained", features=feats)
     spread = Burst(ch8[:7], 10.0, 16.0, 200.0, "sustained", features=feats)
-    (c,) = classify([confined], fs=1000.0, channels=ch8)
-    (v,) = classify([spread], fs=1000.0, channels=ch8)
+    (c,) = classify([confined], fs=1000.0, channels=ch8, cramp_model=None)
+    (v,) = classify([spread], fs=1000.0, channels=ch8, cramp_model=None)
     assert c.trial_type == "cramp" and "confined to 2 of 8 channels" in c.evidence
     assert c.confidence <= 0.6 and "ambiguous" in c.evidence  # a few fingers' clench is confined too
     assert v.trial_type == "voluntary" and "on 7 of 8 channels" in v.evidence
     # A confined on-off envelope gets no confinement vote.
     switching = Burst(ch8[:2], 10.0, 16.0, 200.0, "sustained", features=dict(feats, env_cv=0.7))
-    (sw,) = classify([switching], fs=1000.0, channels=ch8)
+    (sw,) = classify([switching], fs=1000.0, channels=ch8, cramp_model=None)
     assert sw.trial_type == "voluntary" and "confined" not in sw.evidence
     # On a 4-channel board the spread says nothing.
     (four,) = classify([Burst(ch8[:2], 10.0, 16.0, 200.0, "sustained", features=feats)], fs=1000.0,
-                       channels=ch8[:4])
+                       channels=ch8[:4], cramp_model=None)
     assert four.trial_type == "voluntary" and "channels" not in four.evidence.split(", looks")[1]
 
 
@@ -589,10 +590,12 @@ def test_a_floor_that_crept_up_before_the_onset_is_a_cramp_vote():
     # A 4 s burst on 3 of 8 channels at 250 Hz, stopping within 0.5 s: alone
     # it reads as a short voluntary contraction; a floor lifted 1.6x before
     # it began (a prodrome or a slow start) tips it to an ambiguous cramp.
+    # (The rules' votes alone; the trained second opinion has its own tests.)
     base = {"fall_s": 0.5, "env_cv": 0.4, "lf_ratio": 0.02, "mean_snr": 3.5, "rms_snr": 3.5, "fs": 250.0}
     ch8 = CH + ("shin_1", "shin_2", "shin_3", "shin_4")
-    (crept,) = classify([sustained(10.0, 14.0, ch=CH[:3], noise_rise=1.6, **base)], fs=250.0, channels=ch8)
-    (sudden,) = classify([sustained(10.0, 14.0, ch=CH[:3], noise_rise=1.05, **base)], fs=250.0, channels=ch8)
+    rules = {"fs": 250.0, "channels": ch8, "cramp_model": None}
+    (crept,) = classify([sustained(10.0, 14.0, ch=CH[:3], noise_rise=1.6, **base)], **rules)
+    (sudden,) = classify([sustained(10.0, 14.0, ch=CH[:3], noise_rise=1.05, **base)], **rules)
     assert "crept up 1.6x" in crept.evidence and "crept" not in sudden.evidence
     assert crept.trial_type == "cramp" and crept.confidence <= 0.6
     assert sudden.trial_type == "voluntary"

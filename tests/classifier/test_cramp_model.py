@@ -1,0 +1,131 @@
+"""The trained second opinion on sustained bursts the rules call voluntary."""
+
+import json
+
+import numpy as np
+import pytest
+
+from classifier import Classifier, classify
+from classifier._cramp_model import (
+    FEATURES,
+    CrampModel,
+    feature_vector,
+    fit_cramp_model,
+    load_cramp_model,
+)
+from dsp import Burst
+
+CH = ("calf_1", "calf_2", "calf_3", "calf_4")
+
+
+def _sustained(on, off, ch=("calf_1",), **features):
+    f = {"fall_s": 0.3, "rise_s": 0.3, "zc_hz": 90.0, "lf_ratio": 0.05, "env_cv": 0.3, "noise_rise": 1.0,
+         "fs": 1000.0}
+    f.update(features)
+    return Burst(tuple(ch), on, off, 300.0, "sustained", features=f)
+
+
+def _fall_only_model(threshold=0.5, min_duration_s=2.0, fs_min=180.0, fs_max=1100.0):
+    # p rises with the fall time alone: 0.5 at log1p(fall) = log1p(1 s).
+    i = FEATURES.index("fall_s")
+    coef = np.zeros(len(FEATURES))
+    coef[i] = 10.0
+    mean = np.zeros(len(FEATURES))
+    mean[i] = np.log1p(1.0)
+    return CrampModel(mean=mean, scale=np.ones(len(FEATURES)), coef=coef, intercept=0.0,
+                      fill=np.zeros(len(FEATURES)), threshold=threshold, min_duration_s=min_duration_s,
+                      fs_min=fs_min, fs_max=fs_max)
+
+
+def test_shipped_model_loads_and_its_signs_follow_the_physiology():
+    model = load_cramp_model()
+    assert model.fs_min <= 200.0 and model.fs_max >= 1000.0  # the evaluation's boards
+    sign = dict(zip(FEATURES, np.sign(model.coef)))
+    # science.md 1.2-1.3: cramps last longer, fade slowly, come without
+    # movement and are often confined to part of a muscle.
+    assert sign["duration_s"] > 0 and sign["fall_s"] > 0
+    assert sign["lf_ratio"] < 0 and sign["spread"] < 0
+    assert 0.5 <= model.threshold < 1.0 and model.min_duration_s >= 2.0
+
+
+def test_a_voluntary_call_becomes_an_ambiguous_cramp_only_when_the_model_is_sure():
+    # With some movement and a 1.5 s stop the rules call it voluntary.
+    looks_voluntary = {"rise_s": 0.8, "env_cv": 0.15, "lf_ratio": 0.5}
+    slow = _sustained(10.0, 15.0, fall_s=1.5, **looks_voluntary)
+    quick = _sustained(10.0, 15.0, fall_s=0.2, **looks_voluntary)
+    brief = _sustained(10.0, 11.5, fall_s=1.5, **looks_voluntary)
+    model = _fall_only_model()
+    rules = classify([slow], fs=1000.0, channels=CH, cramp_model=None)[0]
+    assert rules.trial_type == "voluntary"
+    (ev,) = classify([slow], fs=1000.0, channels=CH, cramp_model=model)
+    assert ev.trial_type == "cramp" and ev.confidence <= 0.6
+    assert "cramp-like" in ev.evidence and "model trained on simulated" in ev.evidence
+    assert "rules alone said voluntary" in ev.evidence and ev.evidence.endswith("(ambiguous)")
+    assert classify([quick], fs=1000.0, channels=CH, cramp_model=model)[0].trial_type == rules.trial_type
+    # Under the model's shortest cramp the rules' call stands.
+    assert classify([brief], fs=1000.0, channels=CH, cramp_model=model)[0].trial_type != "cramp"
+
+
+def test_repeated_movements_and_untrained_board_rates_keep_the_rules_call():
+    looks_voluntary = {"rise_s": 0.8, "lf_ratio": 0.5, "fall_s": 1.5}
+    model = _fall_only_model()
+    # An on-off envelope (fists every few seconds): a cramp does not switch off and on.
+    on_off = _sustained(10.0, 25.0, env_cv=0.9, **looks_voluntary)
+    assert classify([on_off], fs=1000.0, channels=CH, cramp_model=model)[0].trial_type == "voluntary"
+    # A 100 Hz board is outside the 200-1000 Hz the model was trained at.
+    steady = _sustained(10.0, 15.0, env_cv=0.15, **{**looks_voluntary, "fs": 100.0})
+    assert classify([steady], fs=100.0, channels=CH, cramp_model=model)[0].trial_type == "voluntary"
+    assert classify([steady], fs=250.0, channels=CH, cramp_model=model)[0].trial_type == "cramp"
+
+
+def test_fit_recovers_the_direction_of_a_separable_feature():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = x[:, FEATURES.index("fall_s")] + 0.3 * rng.normal(size=400) > 0.5
+    x[::17, 2] = np.nan  # missing inputs take the training median
+    x[:, FEATURES.index("fs")] = np.log1p(np.where(np.arange(400) % 2, 250.0, 1000.0))
+    model = fit_cramp_model(x, y)
+    assert (model.fs_min, model.fs_max) == pytest.approx((225.0, 1100.0))
+    assert np.argmax(np.abs(model.coef)) == FEATURES.index("fall_s") and model.coef[FEATURES.index("fall_s")] > 0
+    assert np.isfinite(model.fill).all()
+    # the same data give the same model
+    again = fit_cramp_model(x, y)
+    np.testing.assert_allclose(again.coef, model.coef)
+
+
+def test_bad_training_data_and_foreign_model_files_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="both cramps and non-cramps"):
+        fit_cramp_model(np.zeros((5, len(FEATURES))), [True] * 5)
+    with pytest.raises(ValueError, match=r"need an \(n, 7\) array"):
+        fit_cramp_model(np.zeros((5, 3)), [True, False, True, False, True])
+    doc = _fall_only_model().to_dict()
+    doc["features"] = ["duration_s", "rms_snr"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="old.json.*retrain"):
+        load_cramp_model(path)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_fall_only_model().to_dict()))
+    loaded = load_cramp_model(good)
+    assert loaded.threshold == 0.5 and (loaded.fs_min, loaded.fs_max) == (180.0, 1100.0)
+
+
+def test_an_unknown_model_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="cramp_model must be"):
+        Classifier(1000.0, CH, cramp_model="best")
+
+
+def test_feature_vector_uses_the_share_of_the_montage_and_logs_long_tailed_inputs():
+    b = _sustained(1.0, 5.0, ch=("calf_1", "calf_2"), fall_s=1.0)
+    x = dict(zip(FEATURES, feature_vector(b, 8)))
+    assert x["spread"] == 0.25 and x["fall_s"] == pytest.approx(np.log1p(1.0))
+    assert x["duration_s"] == pytest.approx(np.log1p(4.0)) and x["zc_hz"] == 90.0
+
+
+def test_the_streaming_classifier_gives_the_model_the_same_say():
+    bursts = [_sustained(10.0, 15.0, fall_s=1.5, lf_ratio=0.5), _sustained(30.0, 33.0, fall_s=0.2, lf_ratio=0.5)]
+    model = _fall_only_model()
+    clf = Classifier(1000.0, CH, cramp_model=model)
+    live = [e for b in bursts for e in clf.feed([b])] + clf.flush()
+    offline = classify(bursts, fs=1000.0, channels=CH, cramp_model=model)
+    assert [(e.trial_type, e.evidence) for e in live] == [(e.trial_type, e.evidence) for e in offline]
