@@ -70,6 +70,7 @@ from classifier._rules import (
     AMBIGUOUS_CRAMP_CONFIDENCE,
     NO_REPETITION,
     Decision,
+    _fmt_s,
     decide_guard,
     decide_spike,
     decide_sustained,
@@ -361,7 +362,7 @@ class Classifier:
                 return None
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr,
                                  n_channels=len(self.channels))
-            if d.trial_type == "voluntary" and self.cramp_model is not None:
+            if d.trial_type in ("voluntary", "cramp") and self.cramp_model is not None:
                 d = self._second_opinion(burst, d)
         if d.subtype == "ecg" and math.isfinite(rr) and rr > 0:
             self._last_beat = (t_peak(burst), rr, frozenset(burst.channels))
@@ -388,20 +389,27 @@ class Classifier:
 
 
     def _second_opinion(self, burst: Burst, rules: Decision) -> Decision:
-        """The trained model's call on a burst the rules found voluntary (``classifier._cramp_model``)."""
+        """The trained model's say on a contraction the rules called voluntary or, unsure, a cramp
+        (``classifier._cramp_model``)."""
         model = self.cramp_model
         if burst.duration_s < model.min_duration_s or not model.applies_to(self.fs) or on_off_envelope(burst):
             return rules
         p = model.probability(burst, len(self.channels))
-        if p < model.threshold:
-            return rules
-        # The rules saw a voluntary contraction, so the call stays ambiguous.
         why = rules.evidence.split(": ", 1)[1] if ": " in rules.evidence else ""
-        text = (f"cramp-like sustained activity for {burst.duration_s:.1f} s on {', '.join(burst.channels)}: "
-                f"its length, fade, footprint and lack of movement, weighed together, point to a cramp "
-                f"({p:.0%} by a model trained on simulated recordings)"
-                + (f"; the rules alone said voluntary: {why}" if why else "") + " (ambiguous)")
-        return Decision("cramp", round(min(p, AMBIGUOUS_CRAMP_CONFIDENCE), 3), text)
+        where = f"{_fmt_s(burst.duration_s)} on {', '.join(burst.channels)}"
+        by_model = f"a model trained on simulated recordings gives a cramp {p:.0%}"
+        if rules.trial_type == "voluntary" and p >= model.threshold:
+            # The rules saw a voluntary contraction, so the call stays ambiguous.
+            text = (f"cramp-like sustained activity for {where}: its length, fade, footprint and lack of "
+                    f"movement, weighed together, point to a cramp ({by_model})"
+                    + (f"; the rules alone said voluntary: {why}" if why else "") + " (ambiguous)")
+            return Decision("cramp", round(min(p, AMBIGUOUS_CRAMP_CONFIDENCE), 3), text)
+        if rules.trial_type == "cramp" and rules.confidence <= AMBIGUOUS_CRAMP_CONFIDENCE and p < model.demote_below:
+            text = (f"contraction for {where}, looks voluntary on balance: its length, fade, footprint and "
+                    f"movement, weighed together, point away from a cramp ({by_model})"
+                    + (f"; the rules alone leaned to a cramp: {why}" if why else ""))
+            return Decision("voluntary", round(min(1.0 - p, AMBIGUOUS_CRAMP_CONFIDENCE), 3), text)
+        return rules
 
 
 @functools.cache

@@ -4,7 +4,8 @@ The rules (``classifier._rules.cramp_votes``) weigh each sign of a cramp on
 its own, and short cramps that stop within a second or two come out
 voluntary: on the 200 Hz tuning seeds a quarter of the cramps did. A logistic
 regression over the same burst features weighs the signs together. It only
-ever turns a rule's "voluntary" into a cramp, and only for bursts of at least
+ever turns a rule's "voluntary" into a cramp, or a cramp the rules call
+ambiguous into a voluntary contraction when it is sure of it, and only for bursts of at least
 ``min_duration_s``, without an on-off envelope (repeated movements; a cramp
 does not switch off and on), on a board rate it was trained at; what the
 rules call a cramp, a twitch or an artefact is untouched.
@@ -79,6 +80,9 @@ class CrampModel:
     fs_min, fs_max : float
         Board rates the model may judge, Hz: those it was trained on, with a
         10 % margin. Outside them it would extrapolate (the rate is an input).
+    demote_below : float
+        Probability under which a cramp the rules call ambiguous becomes a
+        voluntary contraction (0: never).
     """
 
     mean: np.ndarray
@@ -90,6 +94,7 @@ class CrampModel:
     min_duration_s: float
     fs_min: float = 0.0
     fs_max: float = math.inf
+    demote_below: float = 0.0
 
     def applies_to(self, fs: float) -> bool:
         """True when a board at ``fs`` Hz is within the rates the model was trained on."""
@@ -115,6 +120,7 @@ class CrampModel:
             "min_duration_s": self.min_duration_s,
             "fs_min": self.fs_min,
             "fs_max": self.fs_max,
+            "demote_below": self.demote_below,
         }
 
 
@@ -137,11 +143,11 @@ def load_cramp_model(path: Path | str = MODEL_PATH) -> CrampModel:
         raise ValueError(f"{path}: mean, scale, coef and fill need {len(FEATURES)} values each")
     return CrampModel(intercept=float(d["intercept"]), threshold=float(d["threshold"]),
                       min_duration_s=float(d["min_duration_s"]), fs_min=float(d["fs_min"]),
-                      fs_max=float(d["fs_max"]), **arrays)
+                      fs_max=float(d["fs_max"]), demote_below=float(d.get("demote_below", 0.0)), **arrays)
 
 
 def fit_cramp_model(x: np.ndarray, y: Sequence[bool], *, c: float = 1.0, threshold: float = 0.7,
-                    min_duration_s: float = 2.0, fs_margin: float = 0.1) -> CrampModel:
+                    min_duration_s: float = 2.0, fs_margin: float = 0.1, demote_below: float = 0.0) -> CrampModel:
     """Fit the model to rows of ``feature_vector`` (``x``) and labels (True = cramp).
 
     L2-regularised logistic regression (penalty 1 / ``c`` on the standardised
@@ -178,5 +184,5 @@ def fit_cramp_model(x: np.ndarray, y: Sequence[bool], *, c: float = 1.0, thresho
     res = minimize(loss, np.zeros(len(FEATURES) + 1), jac=True, method="L-BFGS-B")
     fs = np.expm1(x[:, FEATURES.index("fs")])
     return CrampModel(mean=mean, scale=scale, coef=res.x[1:], intercept=float(res.x[0]), fill=fill,
-                      threshold=threshold, min_duration_s=min_duration_s,
+                      threshold=threshold, min_duration_s=min_duration_s, demote_below=demote_below,
                       fs_min=float(fs.min() * (1 - fs_margin)), fs_max=float(fs.max() * (1 + fs_margin)))

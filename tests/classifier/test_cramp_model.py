@@ -25,7 +25,7 @@ def _sustained(on, off, ch=("calf_1",), **features):
     return Burst(tuple(ch), on, off, 300.0, "sustained", features=f)
 
 
-def _fall_only_model(threshold=0.5, min_duration_s=2.0, fs_min=180.0, fs_max=1100.0):
+def _fall_only_model(threshold=0.5, min_duration_s=2.0, fs_min=180.0, fs_max=1100.0, demote_below=0.0):
     # p rises with the fall time alone: 0.5 at log1p(fall) = log1p(1 s).
     i = FEATURES.index("fall_s")
     coef = np.zeros(len(FEATURES))
@@ -34,7 +34,7 @@ def _fall_only_model(threshold=0.5, min_duration_s=2.0, fs_min=180.0, fs_max=110
     mean[i] = np.log1p(1.0)
     return CrampModel(mean=mean, scale=np.ones(len(FEATURES)), coef=coef, intercept=0.0,
                       fill=np.zeros(len(FEATURES)), threshold=threshold, min_duration_s=min_duration_s,
-                      fs_min=fs_min, fs_max=fs_max)
+                      fs_min=fs_min, fs_max=fs_max, demote_below=demote_below)
 
 
 def test_shipped_model_loads_and_its_signs_follow_the_physiology():
@@ -64,6 +64,23 @@ def test_a_voluntary_call_becomes_an_ambiguous_cramp_only_when_the_model_is_sure
     assert classify([quick], fs=1000.0, channels=CH, cramp_model=model)[0].trial_type == rules.trial_type
     # Under the model's shortest cramp the rules' call stands.
     assert classify([brief], fs=1000.0, channels=CH, cramp_model=model)[0].trial_type != "cramp"
+
+
+def test_an_ambiguous_rule_cramp_becomes_voluntary_only_when_the_model_is_sure_it_is_not_one():
+    # Confined to 1 of 8 channels with a creeping floor, stopping at once:
+    # the rules lean to a cramp but call it ambiguous.
+    ch8 = CH + ("shin_1", "shin_2", "shin_3", "shin_4")
+    unsure = _sustained(10.0, 14.0, fall_s=0.05, noise_rise=1.6, env_cv=0.25)
+    rules = classify([unsure], fs=1000.0, channels=ch8, cramp_model=None)[0]
+    assert rules.trial_type == "cramp" and rules.confidence <= 0.6
+    (ev,) = classify([unsure], fs=1000.0, channels=ch8, cramp_model=_fall_only_model(demote_below=0.4))
+    assert ev.trial_type == "voluntary" and "rules alone leaned to a cramp" in ev.evidence
+    # A model that never demotes, or a slower fade, leaves the rules' call.
+    assert classify([unsure], fs=1000.0, channels=ch8, cramp_model=_fall_only_model())[0].trial_type == "cramp"
+    slower = _sustained(10.0, 14.0, fall_s=1.2, noise_rise=1.6, env_cv=0.25)
+    before = classify([slower], fs=1000.0, channels=ch8, cramp_model=None)[0]
+    after = classify([slower], fs=1000.0, channels=ch8, cramp_model=_fall_only_model(demote_below=0.4))[0]
+    assert (after.trial_type, after.evidence) == (before.trial_type, before.evidence)
 
 
 def test_repeated_movements_and_untrained_board_rates_keep_the_rules_call():
