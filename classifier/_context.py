@@ -1,7 +1,9 @@
 """Decisions that need neighbouring bursts.
 
 * ECG: a brief burst in a regular train (RR 0.4-1.5 s, similar size, same
-  channels) is a heartbeat, whatever kind dsp gave it (science.md §1.6).
+  channels) is a heartbeat, whatever kind dsp gave it (science.md §1.6); so
+  are motion flags that keep a heart rate (a strong ECG's P and T waves,
+  ``paced_motion``), which hide only the spikes at their QRS and slow ones.
 * Absorption: a spike gets no event of its own when it is part of something
   else: inside an artefact or a contraction, at a contraction's edge, a ripple
   or a split copy of a larger discharge, too dense to be separate twitches, or

@@ -91,6 +91,10 @@ def rows_of(job: tuple[str, str, int]) -> list[tuple[str, int, str, bool, list[f
     return out
 
 
+def _share(hit: np.ndarray, among: np.ndarray) -> str:
+    return f"{hit[among].mean():.3f}" if among.any() else "-"
+
+
 def cross_validate(rows: list, threshold: float, min_duration_s: float, demote_below: float) -> list[str]:
     from classifier._cramp_model import fit_cramp_model
     from classifier._rules import AMBIGUOUS_CRAMP_CONFIDENCE
@@ -119,7 +123,7 @@ def cross_validate(rows: list, threshold: float, min_duration_s: float, demote_b
         on = device == dev
         called = (rule_cramp & ~demoted) | promoted
         lines.append(
-            f"{dev}: cramp recall {rule_cramp[on & y].mean():.3f} -> {called[on & y].mean():.3f} "
+            f"{dev}: cramp recall {_share(rule_cramp, on & y)} -> {_share(called, on & y)} "
             f"({int((on & y).sum())} cramps); voluntary called cramp {int((rule_cramp & on & voluntary).sum())} -> "
             f"{int((called & on & voluntary).sum())} of {int((on & voluntary).sum())}; other non-cramps called "
             f"cramp {int((rule_cramp & on & ~y & ~voluntary).sum())} -> {int((called & on & ~y & ~voluntary).sum())} "

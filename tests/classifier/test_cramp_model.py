@@ -146,3 +146,20 @@ def test_the_streaming_classifier_gives_the_model_the_same_say():
     live = [e for b in bursts for e in clf.feed([b])] + clf.flush()
     offline = classify(bursts, fs=1000.0, channels=CH, cramp_model=model)
     assert [(e.trial_type, e.evidence) for e in live] == [(e.trial_type, e.evidence) for e in offline]
+
+
+def test_the_training_script_labels_a_simulated_recordings_contractions():
+    # scripts/train_cramp_model.py end to end on one short recording (the full
+    # run takes ~2 min: `python scripts/train_cramp_model.py --check`).
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "train_cramp_model.py"
+    spec = importlib.util.spec_from_file_location("train_cramp_model", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    rows = script.rows_of(("cyton_250", "exercise_cramp", 2))
+    assert any(r[3] for r in rows) and any(r[5] for r in rows)  # a cramp and voluntary contractions
+    assert all(len(r[4]) == len(FEATURES) and r[2] in ("cramp", "voluntary") for r in rows)
+    lines = script.cross_validate(rows + [(d, s + 1, *rest) for d, s, *rest in rows], 0.8, 2.0, 0.4)
+    assert len(lines) == len(script.DEVICES) and "cyton_250: cramp recall" in lines[1]
