@@ -396,11 +396,12 @@ class Classifier:
             return rules
         p = model.probability(burst, len(self.channels))
         why = rules.evidence.split(": ", 1)[1] if ": " in rules.evidence else ""
+        why = why.removesuffix(" (ambiguous)")
         where = f"{_fmt_s(burst.duration_s)} on {', '.join(burst.channels)}"
         by_model = f"a model trained on simulated recordings gives a cramp {p:.0%}"
         if rules.trial_type == "voluntary" and p >= model.threshold:
             # The rules saw a voluntary contraction, so the call stays ambiguous.
-            text = (f"cramp-like sustained activity for {where}: its length, fade, footprint and lack of "
+            text = (f"cramp-like sustained activity for {where}: its length, fade, footprint and "
                     f"movement, weighed together, point to a cramp ({by_model})"
                     + (f"; the rules alone said voluntary: {why}" if why else "") + " (ambiguous)")
             return Decision("cramp", round(min(p, AMBIGUOUS_CRAMP_CONFIDENCE), 3), text)

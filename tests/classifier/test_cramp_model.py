@@ -61,6 +61,11 @@ def test_a_voluntary_call_becomes_an_ambiguous_cramp_only_when_the_model_is_sure
     assert ev.trial_type == "cramp" and ev.confidence <= 0.6
     assert "cramp-like" in ev.evidence and "model trained on simulated" in ev.evidence
     assert "rules alone said voluntary" in ev.evidence and ev.evidence.endswith("(ambiguous)")
+    # An ambiguous rule call is named once, not twice.
+    crept = _sustained(10.0, 15.0, fall_s=1.5, noise_rise=1.6, **looks_voluntary)
+    assert "(ambiguous)" in classify([crept], fs=1000.0, channels=CH, cramp_model=None)[0].evidence
+    promoted = classify([crept], fs=1000.0, channels=CH, cramp_model=model)[0]
+    assert promoted.trial_type == "cramp" and promoted.evidence.count("(ambiguous)") == 1
     assert classify([quick], fs=1000.0, channels=CH, cramp_model=model)[0].trial_type == rules.trial_type
     # Under the model's shortest cramp the rules' call stands.
     assert classify([brief], fs=1000.0, channels=CH, cramp_model=model)[0].trial_type != "cramp"
