@@ -39,6 +39,21 @@ from classifier._context import (
     same_unit,
     steep_edge,
 )
+from classifier._cramp_model import CrampModel, load_cramp_model
+from classifier._rules import (
+    AMBIGUOUS_CRAMP_CONFIDENCE,
+    NO_REPETITION,
+    Decision,
+    _fmt_s,
+    decide_guard,
+    decide_spike,
+    decide_sustained,
+    discharge_like,
+    fade_tail_s,
+    on_off_envelope,
+    t_peak,
+)
+from dsp import Burst, Event
 
 #: Sustained bursts shorter than this next to a data gap are its edge effects.
 GAP_BURST_MAX_S = 2.0
@@ -65,21 +80,6 @@ BEAT_AHEAD_MAX = 8
 #: per beat ahead (heart rate drifts), s and fraction.
 BEAT_EXPECT_S = 0.06
 BEAT_DRIFT = 0.015
-from classifier._cramp_model import CrampModel, load_cramp_model
-from classifier._rules import (
-    AMBIGUOUS_CRAMP_CONFIDENCE,
-    NO_REPETITION,
-    Decision,
-    _fmt_s,
-    decide_guard,
-    decide_spike,
-    decide_sustained,
-    discharge_like,
-    fade_tail_s,
-    on_off_envelope,
-    t_peak,
-)
-from dsp import Burst, Event
 
 
 def _order(b: Burst) -> tuple:

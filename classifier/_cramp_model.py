@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier._rules import feature
 from dsp import Burst
 
 #: Model inputs, in order. ``spread`` is the share of the montage's channels
@@ -54,10 +55,7 @@ def feature_vector(burst: Burst, n_channels: int) -> np.ndarray:
         elif name == "duration_s" and name not in burst.features:
             x = burst.offset_s - burst.onset_s
         else:
-            try:
-                x = float(burst.features.get(name, math.nan))
-            except (TypeError, ValueError):
-                x = math.nan
+            x = feature(burst, name)
         if name in LOG_FEATURES:
             x = math.log1p(x) if x >= 0 else math.nan
         out[i] = x
@@ -102,10 +100,13 @@ class CrampModel:
 
     def probability(self, burst: Burst, n_channels: int) -> float:
         """Probability (0-1) that ``burst`` is a cramp rather than a voluntary contraction."""
-        x = feature_vector(burst, n_channels)
+        return float(self.probabilities(feature_vector(burst, n_channels)[None, :])[0])
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """``probability`` for rows of ``feature_vector`` (an (n, features) array)."""
         x = np.where(np.isfinite(x), x, self.fill)
-        z = self.intercept + float(np.dot(self.coef, (x - self.mean) / self.scale))
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        z = self.intercept + ((x - self.mean) / self.scale) @ self.coef
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, without overflow
 
     def to_dict(self) -> dict:
         return {

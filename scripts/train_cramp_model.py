@@ -27,6 +27,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,9 +63,22 @@ def _jobs() -> list[tuple[str, str, int]]:
     return jobs
 
 
-def rows_of(job: tuple[str, str, int]) -> list[tuple[str, int, str, bool, list[float], bool, float, bool, float]]:
-    """(device, seed, rule class, is a cramp, feature vector, is a voluntary contraction, duration s,
-    on-off envelope, rule confidence) per event of one recording that the rules call a cramp or voluntary."""
+class Row(NamedTuple):
+    """One event the rules call a cramp or voluntary, with what the fit and its checks need."""
+
+    device: str
+    seed: int
+    rule: str  # the rules' class: "cramp" or "voluntary"
+    is_cramp: bool  # matched to a true cramp
+    x: list[float]  # classifier._cramp_model.feature_vector
+    is_voluntary: bool  # matched to a true voluntary contraction
+    duration_s: float
+    on_off: bool  # classifier._rules.on_off_envelope
+    confidence: float  # the rules' confidence
+
+
+def rows_of(job: tuple[str, str, int]) -> list[Row]:
+    """The training rows of one simulated recording (device, scenario, seed)."""
     from classifier import classify
     from classifier._cramp_model import feature_vector
     from classifier._matching import match, tolerance_s
@@ -83,11 +97,9 @@ def rows_of(job: tuple[str, str, int]) -> list[tuple[str, int, str, bool, list[f
     for j, ev in enumerate(events):
         if ev.trial_type not in ("cramp", "voluntary"):
             continue
-        i = matched.get(j)
-        is_cramp = i is not None and label(truth[i]) == "cramp"
-        out.append((device, seed, ev.trial_type, is_cramp, feature_vector(ev, len(channels)).tolist(),
-                    i is not None and label(truth[i]) == "voluntary", ev.duration_s, on_off_envelope(ev),
-                    ev.confidence))
+        true = label(truth[matched[j]]) if j in matched else "none"
+        out.append(Row(device, seed, ev.trial_type, true == "cramp", feature_vector(ev, len(channels)).tolist(),
+                       true == "voluntary", ev.duration_s, on_off_envelope(ev), ev.confidence))
     return out
 
 
@@ -95,33 +107,32 @@ def _share(hit: np.ndarray, among: np.ndarray) -> str:
     return f"{hit[among].mean():.3f}" if among.any() else "-"
 
 
-def cross_validate(rows: list, threshold: float, min_duration_s: float, demote_below: float) -> list[str]:
+def cross_validate(rows: list[Row], threshold: float, min_duration_s: float, demote_below: float) -> list[str]:
     from classifier._cramp_model import fit_cramp_model
     from classifier._rules import AMBIGUOUS_CRAMP_CONFIDENCE
 
-    x = np.array([r[4] for r in rows])
-    y = np.array([r[3] for r in rows])
-    seed = np.array([r[1] for r in rows])
-    rule_cramp = np.array([r[2] == "cramp" for r in rows])
-    unsure = np.array([r[8] <= AMBIGUOUS_CRAMP_CONFIDENCE for r in rows])
-    voluntary = np.array([r[5] for r in rows])
+    rows = [Row(*r) for r in rows]
+    x = np.array([r.x for r in rows])
+    y = np.array([r.is_cramp for r in rows])
+    seed = np.array([r.seed for r in rows])
+    device = np.array([r.device for r in rows])
+    rule_cramp = np.array([r.rule == "cramp" for r in rows])
+    unsure = np.array([r.confidence <= AMBIGUOUS_CRAMP_CONFIDENCE for r in rows])
+    voluntary = np.array([r.is_voluntary for r in rows])
     # The classifier's gates (classifier._classify.Classifier._second_opinion);
     # every training rate is inside the model's own range.
-    gated = np.array([r[6] >= min_duration_s and not r[7] for r in rows])
-    device = np.array([r[0] for r in rows])
+    gated = np.array([r.duration_s >= min_duration_s and not r.on_off for r in rows])
     promoted = np.zeros(len(rows), dtype=bool)
     demoted = np.zeros(len(rows), dtype=bool)
     for s in np.unique(seed):
         held = seed == s
-        model = fit_cramp_model(x[~held], y[~held], threshold=threshold, min_duration_s=min_duration_s)
-        z = (np.where(np.isfinite(x[held]), x[held], model.fill) - model.mean) / model.scale
-        p = 1.0 / (1.0 + np.exp(-(model.intercept + z @ model.coef)))
+        p = fit_cramp_model(x[~held], y[~held]).probabilities(x[held])
         promoted[held] = ~rule_cramp[held] & gated[held] & (p >= threshold)
         demoted[held] = rule_cramp[held] & unsure[held] & gated[held] & (p < demote_below)
+    called = (rule_cramp & ~demoted) | promoted
     lines = []
     for dev in DEVICES:
         on = device == dev
-        called = (rule_cramp & ~demoted) | promoted
         lines.append(
             f"{dev}: cramp recall {_share(rule_cramp, on & y)} -> {_share(called, on & y)} "
             f"({int((on & y).sum())} cramps); voluntary called cramp {int((rule_cramp & on & voluntary).sum())} -> "
@@ -143,10 +154,10 @@ def main() -> int:
     jobs = _jobs()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         rows = [r for part in pool.map(rows_of, jobs) for r in part]
-    rows.sort(key=lambda r: (r[0], r[1], r[6], r[4]))  # worker order must not change the fit
+    rows.sort(key=lambda r: (r.device, r.seed, r.duration_s, r.x))  # worker order must not change the fit
     cv = cross_validate(rows, THRESHOLD, MIN_DURATION_S, DEMOTE_BELOW)
     print("\n".join(cv))
-    model = fit_cramp_model(np.array([r[4] for r in rows]), [r[3] for r in rows], threshold=THRESHOLD,
+    model = fit_cramp_model(np.array([r.x for r in rows]), [r.is_cramp for r in rows], threshold=THRESHOLD,
                             min_duration_s=MIN_DURATION_S, demote_below=DEMOTE_BELOW)
     doc = model.to_dict()
     doc["trained_on"] = {
@@ -154,7 +165,7 @@ def main() -> int:
         "seeds": {"contraction scenarios": list(SEEDS_CONTRACTION), "other scenarios": list(SEEDS_OTHER)},
         "contraction_scenarios": list(CONTRACTION_SCENARIOS),
         "rows": len(rows),
-        "cramps": int(sum(r[3] for r in rows)),
+        "cramps": int(sum(r.is_cramp for r in rows)),
     }
     doc["leave_one_seed_out"] = cv
     text = json.dumps(doc, indent=1) + "\n"
