@@ -15,7 +15,7 @@ from scipy import signal
 from scipy.stats import chi2
 
 from dsp.config import DetectorConfig
-from dsp.filters import FilterState, init_filter_state, sos_filter
+from dsp.filters import FilterState, init_filter_state, set_bridge, sos_filter
 
 
 def warm_start(state: FilterState, sos: np.ndarray, x: np.ndarray, fs: float) -> None:
@@ -43,7 +43,7 @@ def warm_start(state: FilterState, sos: np.ndarray, x: np.ndarray, fs: float) ->
         shift = float(seg[:m, 0].astype(np.float64).mean() - seg[n - m :, 0].astype(np.float64).mean())
         state.zi[:, :, c] = st.zi[:, :, 0] + state.zi_unit * shift
         state.pending[c] = False
-        state.gap[c] = (float(seg[0, 0]), 0.0)
+        set_bridge(state, c, float(seg[0, 0]))
 
 
 def initial_noise(x: np.ndarray, y: np.ndarray, fs: float, block_n: int, config: DetectorConfig) -> np.ndarray:

@@ -118,9 +118,12 @@ class DetectorConfig:
         Seconds of block envelope history kept (envelope features of
         sustained bursts up to this long are exact).
     dropout_hold_s : float
-        Lost samples up to this long are bridged in the filters by holding
-        the last value (reported as dropout all the same); after a longer
-        gap the filters restart.
+        Lost samples up to this long are bridged in the filters by repeating
+        the input a whole number of mains periods back
+        (``dsp.filters.bridge_period``; reported as dropout all the same);
+        after a longer gap the filters restart. The hum then runs on through
+        the gap and the notches do not ring when the data come back, so a
+        BLE board's lost packets of up to 0.25 s leave no false spikes.
     """
 
     band_low_hz: float = 20.0
@@ -160,7 +163,7 @@ class DetectorConfig:
     artifact_merge_s: float = 0.1
     ring_s: float = 30.0
     history_s: float = 900.0
-    dropout_hold_s: float = 0.1
+    dropout_hold_s: float = 0.25
 
     def __post_init__(self) -> None:
         for f in fields(self):

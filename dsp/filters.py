@@ -13,6 +13,7 @@ Mains: 50 or 60 Hz and every harmonic, folded into ``[0, fs/2]`` (science.md
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -183,13 +184,15 @@ class FilterState:
     pending : ndarray of bool, shape (n_channels,)
         True when the channel starts afresh at its next finite sample
         (at the start, and after a dropout longer than ``hold_n``).
-    gap : ndarray of float64, shape (n_channels, 2)
-        Per channel, the last finite input (µV) and how many lost samples
-        since it have been bridged by holding it.
+    gap : ndarray of float64, shape (n_channels, 3 + period_n)
+        Per channel: the last finite input (µV); how many lost samples since
+        it have been bridged; the ring's write position (its oldest entry);
+        the ring of the last ``period_n`` inputs the cascade saw (µV).
     hold_n : int
-        Lost samples (NaN/inf) bridged by holding the last finite value, so
-        the filter runs on through a short dropout (a lost BLE packet)
-        instead of restarting; a longer gap restarts the channel.
+        Lost samples (NaN/inf) bridged by repeating the input of
+        ``period_n`` samples before, so the filter runs on through a short
+        dropout (a lost BLE packet) instead of restarting; a longer gap
+        restarts the channel.
     """
 
     zi: np.ndarray
@@ -202,10 +205,47 @@ class FilterState:
     def n_channels(self) -> int:
         return int(self.zi.shape[2])
 
+    @property
+    def period_n(self) -> int:
+        """Samples back that a bridged sample repeats (1: hold the last one)."""
+        return int(self.gap.shape[1]) - 3
 
-def init_filter_state(sos: np.ndarray, n_channels: int, hold_n: int = 0) -> FilterState:
+
+def bridge_period(fs: float, mains_hz: float | None, max_s: float = 0.125) -> int:
+    """Samples in the shortest whole number of mains periods (up to ``max_s``)
+    that is closest to a whole number of samples; 1 without mains.
+
+    Bridging a lost sample with the input one such period earlier carries
+    the mains hum on through the gap. Holding the last value instead cut the
+    hum off, and the notch rang for ~0.2 s when it came back (Q 30): a
+    Ganglion loses a packet every ~2 s, and twitches at those edges were
+    lost to the rules that drop ringing.
+    """
+    if not mains_hz or not (math.isfinite(fs) and fs > 0):
+        return 1
+    best = (math.inf, 1)
+    for k in range(1, max(1, int(max_s * mains_hz)) + 1):
+        q = k * fs / mains_hz
+        err = abs(q - round(q))
+        if err < 1e-6:
+            return max(1, round(q))
+        if err < best[0] - 1e-9:
+            best = (err, max(1, round(q)))
+    return best[1]
+
+
+def set_bridge(state: FilterState, c: int, value: float) -> None:
+    """Channel ``c`` of ``state`` has just seen input ``value`` (µV) after a
+    (re)start: nothing lost since, and a flat past to bridge from."""
+    state.gap[c, :] = value
+    state.gap[c, 1] = 0.0
+    state.gap[c, 2] = 0.0
+
+
+def init_filter_state(sos: np.ndarray, n_channels: int, hold_n: int = 0, period_n: int = 1) -> FilterState:
     """A state whose channels start in steady state at their first finite
-    sample and hold the last one through up to ``hold_n`` lost samples."""
+    sample and bridge up to ``hold_n`` lost samples by repeating the input
+    ``period_n`` samples before (``bridge_period``; 1 holds the last one)."""
     sos = np.asarray(sos, dtype=np.float64)
     if sos.ndim != 2 or sos.shape[1] != 6:
         raise ValueError(f"init_filter_state: sos array must be shape (n_sections, 6), got {sos.shape}")
@@ -215,7 +255,7 @@ def init_filter_state(sos: np.ndarray, n_channels: int, hold_n: int = 0) -> Filt
         zi=np.zeros((n_sec, 2, n_channels)),
         zi_unit=np.ascontiguousarray(zi_unit),
         pending=np.ones(n_channels, dtype=np.bool_),
-        gap=np.zeros((n_channels, 2)),
+        gap=np.zeros((n_channels, 3 + max(1, int(period_n)))),
         hold_n=int(hold_n),
     )
 
@@ -318,6 +358,15 @@ def _clean(x, t0, t1, c0, c1):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _ring_push(gap, c, v):  # pragma: no cover - compiled
+    # the ring of the last period_n inputs (see FilterState.gap)
+    k = int(gap[c, 2])
+    gap[c, 3 + k] = v
+    k += 1
+    gap[c, 2] = 0.0 if k == gap.shape[1] - 3 else float(k)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _cascade(v, m, sos, z):  # pragma: no cover - compiled
     # One sample of m channels (v, in place) through every section,
     # direct form II transposed with delays z[section, 0|1, channel].
@@ -365,9 +414,13 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, 
         if clean and _clean(x, t0, t1, c0, c1):
             while t1 < i1 and _clean(x, t1, min(i1, t1 + _TILE), c0, c1):
                 t1 = min(i1, t1 + _TILE)
+            period_n = gap.shape[1] - 3
             for j in range(m):
-                gap[c0 + j - s0, 0] = np.float64(x[t1 - 1, c0 + j])
-                gap[c0 + j - s0, 1] = 0.0
+                c = c0 + j - s0
+                gap[c, 0] = np.float64(x[t1 - 1, c0 + j])
+                gap[c, 1] = 0.0
+                for i in range(max(t0, t1 - period_n), t1):
+                    _ring_push(gap, c, np.float64(x[i, c0 + j]))
             if skew and t1 - t0 >= 64:  # shorter runs pay more in the skew's ends than they gain
                 _sos_skew(x, t0, t1, c0, m, sos, z, y, y0 + t0 - i0, c0 - s0)
                 t0 = t1
@@ -386,16 +439,18 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, 
                 c = c0 + j - s0
                 xv = np.float64(x[i, c0 + j])
                 if not np.isfinite(xv):
-                    # Lost sample: output 0. A short gap is bridged by holding
-                    # the last value (a restart rings in the notches and
-                    # high-pass for tens of ms, and BLE boards lose a packet
+                    # Lost sample: output 0. A short gap is bridged by repeating
+                    # the input a whole number of mains periods back (a restart
+                    # rings in the notches and high-pass for tens of ms, a held
+                    # value cuts the hum off, and BLE boards lose a packet
                     # every few seconds); after a longer one the channel
                     # restarts at its next finite sample (the state computed
                     # meanwhile is discarded).
                     ok[j] = False
                     if not pending[c] and gap[c, 1] < hold_n:
                         gap[c, 1] += 1.0
-                        v[j] = gap[c, 0]
+                        v[j] = gap[c, 3 + int(gap[c, 2])]
+                        _ring_push(gap, c, v[j])
                     else:
                         pending[c] = True
                         v[j] = 0.0
@@ -409,6 +464,10 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, 
                         z[s, 0, j] = zi_unit[s, 0] * xv
                         z[s, 1, j] = zi_unit[s, 1] * xv
                     pending[c] = False
+                    for k in range(3, gap.shape[1]):
+                        gap[c, k] = xv
+                    gap[c, 2] = 0.0
+                _ring_push(gap, c, xv)
             _cascade(v, m, sos, z)
             r = y0 + i - i0
             for j in range(m):

@@ -51,6 +51,7 @@ from dsp._types import Burst, Chunk
 from dsp.config import DetectorConfig
 from dsp.filters import (
     PARALLEL_MIN,
+    bridge_period,
     design_bandpass,
     design_mains_comb,
     detect_mains,
@@ -425,7 +426,9 @@ class Pipeline:
             self.mains_lines = mains_lines(self.mains_hz, self.fs)
         comb = design_mains_comb(self.mains_lines, self.fs, cfg.mains_q)
         self._sos = np.ascontiguousarray(np.vstack([self._bp, comb]))
-        self._fstate = init_filter_state(self._sos, self.n_channels, self._hold_n)
+        self._fstate = init_filter_state(
+            self._sos, self.n_channels, self._hold_n, bridge_period(self.fs, self.mains_hz)
+        )
         if comb.shape[0] and not self.zero_phase:
             self._warm_comb(x, comb)
         if self.zero_phase:
