@@ -408,16 +408,32 @@ def test_spikes_at_the_edge_of_a_contraction_belong_to_it():
 
 
 def test_bursts_at_the_edge_of_a_data_gap_get_no_events():
-    gap = Burst(CH, 40.0, 40.05, 0.0, "artifact", artifact="dropout")
-    restart = spike(40.06, ch=("calf_1",))  # the filters restarting where samples return
-    into_gap = spike(39.99, ch=("calf_3",))  # the step into the gap
+    # A dropout longer than dsp bridges (0.25 s): the filters restart and ring.
+    gap = Burst(CH, 39.6, 40.05, 0.0, "artifact", artifact="dropout")
+    restart = spike(40.07, ch=("calf_1",))  # the filters restarting where samples return
+    into_gap = spike(39.59, ch=("calf_3",))  # the step into the gap
     faint_tail = spike(40.15, ch=("calf_2",), peak_snr=6.0)  # filter ringing
     clear_tail = spike(40.15, ch=("calf_4",), peak_snr=12.0)  # a twitch 100 ms after the gap
-    edge_step = sustained(39.6, 40.0, ch=("calf_2",), fall_s=0.1, env_cv=0.3)
+    edge_step = sustained(39.2, 39.6, ch=("calf_2",), fall_s=0.1, env_cv=0.3)
     far = spike(41.0, ch=("calf_1",))
     events = run([edge_step, into_gap, gap, restart, faint_tail, clear_tail, far])
     assert sorted((e.trial_type, e.onset_s, e.channels[0]) for e in events) == [
-        ("artifact", 40.0, "calf_1"), ("fasciculation", 40.15, "calf_4"), ("fasciculation", 41.0, "calf_1")]
+        ("artifact", 39.6, "calf_1"), ("fasciculation", 40.15, "calf_4"), ("fasciculation", 41.0, "calf_1")]
+
+
+def test_a_bridged_dropout_only_hides_the_first_samples_back():
+    # A lost BLE packet (50 ms): dsp carries the filters through it, so there
+    # is no ringing; only a spike starting within 10 ms of the data's return
+    # is the step back into them.
+    gap = Burst(CH, 40.0, 40.05, 0.0, "artifact", artifact="dropout")
+    step_back = spike(40.06, ch=("calf_1",))
+    later = spike(40.07, ch=("calf_3",))
+    before = spike(39.99, ch=("calf_3",))
+    faint_tail = spike(40.15, ch=("calf_2",), peak_snr=6.0)
+    events = run([before, gap, step_back, later, faint_tail])
+    assert sorted((e.trial_type, e.onset_s, e.channels[0]) for e in events) == [
+        ("artifact", 40.0, "calf_1"), ("fasciculation", 39.99, "calf_3"), ("fasciculation", 40.07, "calf_3"),
+        ("fasciculation", 40.15, "calf_2")]
     # A big discharge that dsp saw as a short sustained burst gets a spike's window.
     big = sustained(40.2, 40.45, ch=("calf_3",), peak_snr=40.0, lf_ratio=0.1, env_cv=0.5)
     assert [e.trial_type for e in run([gap, big])] == ["artifact", "fasciculation"]
