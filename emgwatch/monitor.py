@@ -124,6 +124,17 @@ def settle_provisional(state: MonitorState, final: list[Event], decided_s: float
     state.provisional = keep
 
 
+def _losses(state: MonitorState) -> str:
+    """Lost data in words. Samples the board's packet counter reports
+    missing become dropout gaps too (dsp.Pipeline), so the gaps are the total;
+    the counter is named while no gap has been decided yet (~4 s)."""
+    if state.gaps:
+        return f"data lost: {state.gap_s:.2f} s in {state.gaps} gap{'s' if state.gaps != 1 else ''}"
+    if state.lost:
+        return f"data lost: {state.lost} samples"
+    return "no data lost"
+
+
 def _render_dashboard(state: MonitorState):
     from rich.console import Group
     from rich.panel import Panel
@@ -132,8 +143,7 @@ def _render_dashboard(state: MonitorState):
 
     header = Text(
         f"{state.source}   {state.fs:g} Hz, {len(state.channels)} ch   signal {state.signal_s:7.1f} s   "
-        f"lost {state.lost} samples"
-        + (f", {state.gaps} data gaps ({state.gap_s:.2f} s)" if state.gaps else "")
+        + _losses(state)
         + (f"   recording to {state.recording_to}" if state.recording_to else "")
     )
     levels = Table(show_header=True, header_style="bold", box=None, expand=True)

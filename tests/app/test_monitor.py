@@ -169,3 +169,14 @@ def test_a_file_read_in_big_chunks_does_not_withdraw_twitches_it_then_confirms(t
     confirmed = early & {ln.split()[0] for ln in out if " fasciculation" in ln}
     assert live.n_provisional == len(early) > 0 and confirmed
     assert live.n_withdrawn <= live.n_provisional - len(confirmed) and len(confirmed) >= 3
+
+
+def test_the_header_says_how_much_data_was_lost_in_words():
+    from emgwatch.monitor import MonitorState, _losses
+
+    state = MonitorState(source="test", fs=200.0, channels=("ch1",))
+    assert _losses(state) == "no data lost"
+    state.lost = 6  # the packet counter knows at once ...
+    assert _losses(state) == "data lost: 6 samples"
+    state.gaps, state.gap_s = 24, 0.74  # ... the gaps, with NaN rows too, once decided
+    assert _losses(state) == "data lost: 0.74 s in 24 gaps"
