@@ -27,7 +27,14 @@ import numpy as np
 
 from dsp import InputFormatError
 from recordings._base import BaseReader
-from recordings._edf_header import _TO_UV, EdfHeader, channel_type_from_label, decode_digital, parse_tals
+from recordings._edf_header import (
+    _TO_UV,
+    LOST_ANNOTATION,
+    EdfHeader,
+    channel_type_from_label,
+    decode_digital,
+    parse_tals,
+)
 from recordings._info import RecordingInfo
 
 
@@ -126,6 +133,14 @@ class EdfReader(BaseReader):
                 self._trim = int(round(dur * target))
         n_samples -= self._trim
         annotations = [a for a in annotations if a[2] != "BAD_padding" or not self._trim]
+        # Samples a writer marked lost (emgwatch writes them as 0 with this
+        # annotation, since EDF has no NaN) come back as NaN, so dsp sees a
+        # dropout and not a jump to 0 µV (sample index ranges, sorted).
+        self._lost = sorted(
+            (max(0, round(onset * target)), min(n_samples, round((onset + dur) * target)))
+            for onset, dur, text in annotations
+            if text == LOST_ANNOTATION and dur > 0
+        )
         kind = ("bdf" if h.bdf else "edf") + ("+" if h.plus else "")
         types = [channel_type_from_label(h.labels[i], h.units[i]) for i in self._sig]
         if start is not None and first_onset:
@@ -228,8 +243,12 @@ class EdfReader(BaseReader):
             if self._starts is not None:
                 out = self._with_gaps(out, r0, n, done)
             take = min(out.shape[0], total - done)
+            out = out[:take]
+            for a, b in self._lost:
+                if a < done + take and b > done:
+                    out[max(a - done, 0) : b - done] = np.nan
             done += take
-            yield out[:take]
+            yield out
 
     def _with_gaps(self, out: np.ndarray, r0: int, n: int, done: int) -> np.ndarray:
         spr = self._spr

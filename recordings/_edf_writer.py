@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp import Event
+from recordings._edf_header import LOST_ANNOTATION
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 #: Bytes reserved per record for annotations (time-keeping TAL + a few events).
@@ -254,7 +255,7 @@ class EdfPlusWriter:
             edges = np.flatnonzero(np.diff(np.concatenate(([0], bad.astype(np.int8), [0]))))
             for a, b in zip(edges[::2], edges[1::2]):
                 self.add_annotation(
-                    (self.n_samples + self._n_pending + a) / self.rate_written, (b - a) / self.rate_written, "BAD_lost"
+                    (self.n_samples + self._n_pending + a) / self.rate_written, (b - a) / self.rate_written, LOST_ANNOTATION
                 )
             data = np.where(np.isfinite(data), data, 0.0)
         self._pending.append(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dsp import Chunk
 from emgwatch.analysis import Overview, analyze_chunks, analyze_file
 from firmware_bridge import simulate
 from recordings import write_recording
@@ -47,3 +48,24 @@ def test_overview_keeps_a_fixed_budget_and_true_extremes():
     assert len(t) <= 2 * 4000 + 2
     assert maxs.max() == 50.0 and mins.min() == data[: len(mins) * ov.bin_samples].min()
     assert abs(t[np.argmax(maxs[:, 0])] - 1234.57) < 2 * ov.bin_samples / 100.0
+
+
+def test_a_ganglion_recording_with_lost_packets_reads_back_as_it_streamed(tmp_path):
+    # EDF has no NaN: the writer stores lost samples as 0 with a BAD_lost
+    # annotation, and the reader turns them back into NaN. Read as 0 µV they
+    # had been steps from the board's offset: "flat" stretches, their edges
+    # dropping twitches (a 2-min file gave 207 twitches where its stream gave 200).
+    rec = simulate("rest_frequent", device="ganglion_200", duration_s=40, seed=7005)
+    assert np.isnan(rec.data).any(), "the Ganglion model must lose packets"
+    path = tmp_path / "g.bdf"
+    write_recording(path, rec.data, rec.fs, rec.channels, events_tsv=False)
+    from_file = analyze_file(path, keep_plot_data=False)
+    chunks = (Chunk(rec.data[i : i + 20], rec.fs, i / rec.fs, tuple(rec.channels)) for i in range(0, len(rec.data), 20))
+    streamed = analyze_chunks(chunks, fs=rec.fs, channels=rec.channels, keep_plot_data=False)
+
+    def count(res, kind):
+        return sum(1 for e in res.events if e.trial_type == kind or e.subtype == kind)
+
+    assert count(from_file, "dropout") == count(streamed, "dropout") > 0
+    assert abs(count(from_file, "fasciculation") - count(streamed, "fasciculation")) <= 1
+    assert count(from_file, "flat") == 0
