@@ -46,8 +46,35 @@ def warm_start(state: FilterState, sos: np.ndarray, x: np.ndarray, fs: float) ->
         set_bridge(state, c, float(seg[0, 0]))
 
 
-def initial_noise(x: np.ndarray, y: np.ndarray, fs: float, block_n: int, config: DetectorConfig) -> np.ndarray:
-    """Median block RMS over the first ``noise_init_s`` (valid blocks only), µV."""
+def quantisation_floor(x: np.ndarray, fs: float, band: tuple[float, float]) -> float:
+    """RMS of the ADC's rounding error within the pass band ``band`` (Hz), µV;
+    0 when the samples ``x`` (µV) do not lie on a visible lattice of codes.
+
+    A step q rounds with an error of RMS q / sqrt(12), spread evenly up to
+    fs / 2. No noise floor can be lower: a Myo armband's int8 codes are 15
+    µV apart, its quiet channels read 0 for seconds, and a floor tracked
+    below one code made a one-code flicker a "1000x noise" spike. The step
+    is read from the samples given (the pipeline's first second): some
+    channel must cross a code there.
+    """
+    v = x[np.isfinite(x)].astype(np.float64)
+    u = np.unique(v)
+    if u.size < 2:
+        return 0.0
+    d = np.diff(u)
+    step = float(d.min())
+    if not step > 0 or not np.allclose(np.rint(d / step) * step, d, rtol=0.0, atol=1e-3 * step):
+        return 0.0  # values not on one lattice: a float source, or rescaled
+    share = max(0.0, min(band[1], fs / 2) - band[0]) / (fs / 2)
+    return step / np.sqrt(12.0) * float(np.sqrt(share))
+
+
+def initial_noise(
+    x: np.ndarray, y: np.ndarray, fs: float, block_n: int, config: DetectorConfig, floor_uv: float | None = None
+) -> np.ndarray:
+    """Median block RMS over the first ``noise_init_s`` (valid blocks only),
+    µV, and at least ``floor_uv`` (default ``config.noise_min_uv``)."""
+    floor = config.noise_min_uv if floor_uv is None else floor_uv
     bn = block_n
     n_b = max(1, min(x.shape[0], round(config.noise_init_s * fs)) // bn)
     xb = x[: n_b * bn].reshape(n_b, bn, -1) if x.shape[0] >= bn else x[None]
@@ -56,10 +83,10 @@ def initial_noise(x: np.ndarray, y: np.ndarray, fs: float, block_n: int, config:
         ok = np.isfinite(xb).all(axis=1) & (np.ptp(xb, axis=1) > config.flat_ptp_uv)
         rms = np.sqrt(np.mean(yb.astype(np.float64) ** 2, axis=1))
     rms = np.where(ok, rms, np.nan)
-    noise = np.full(x.shape[1], config.noise_min_uv)
+    noise = np.full(x.shape[1], floor)
     for c in range(x.shape[1]):
         if ok[:, c].any():
-            noise[c] = max(float(np.nanmedian(rms[:, c])), config.noise_min_uv)
+            noise[c] = max(float(np.nanmedian(rms[:, c])), floor)
     return noise
 
 

@@ -42,6 +42,7 @@ from dsp._grouping import Grouper
 from dsp._ring import Ring
 from dsp._startup import (
     initial_noise,
+    quantisation_floor,
     spike_threshold_scale,
     warm_start,
     zero_phase_filter,
@@ -453,7 +454,10 @@ class Pipeline:
         warm_start(self._fstate, self._sos, x, self.fs)
 
     def _initial_noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return initial_noise(x, y, self.fs, self.block_n, self.config)
+        # the noise floor never drops below the ADC's rounding noise
+        floor = max(self.config.noise_min_uv, quantisation_floor(x[: self._n_init], self.fs, self.band))
+        self._fp[_engine.F_NOISE_MIN] = floor
+        return initial_noise(x, y, self.fs, self.block_n, self.config, floor)
 
     def _run(self, raw: np.ndarray, y_known: np.ndarray) -> None:
         """Filter and detect ``raw``; ``y_known`` holds the filter output of

@@ -369,3 +369,34 @@ def test_preview_marks_spikes_at_a_running_contraction_and_reports_data_gaps():
     assert inside and inside[0].features["background_snr"] > 1.5
     drop = [b for b, at in gaps if b.artifact == "dropout" and at < 9.5]
     assert drop and drop[0].onset_s == pytest.approx(9.0, abs=0.03)
+
+
+def test_quantisation_floor_is_the_rounding_noise_of_a_visible_adc_step():
+    from dsp._startup import quantisation_floor
+
+    codes = np.random.default_rng(3).integers(-3, 4, size=(1000, 2)).astype(np.float32) * 15.0
+    # 15 uV codes (a Myo): 15 / sqrt(12) over the whole band, times sqrt(70/100) in 20-90 Hz at 200 Hz
+    assert quantisation_floor(codes, 200.0, (20.0, 90.0)) == pytest.approx(15.0 / 12**0.5 * 0.7**0.5)
+    # float data: only float32's own spacing, far below any noise floor
+    assert quantisation_floor(noise(1000, 2, seed=4), 200.0, (20.0, 90.0)) < DetectorConfig().noise_min_uv
+    assert quantisation_floor(np.zeros((100, 1), np.float32), 200.0, (20.0, 90.0)) == 0.0
+
+
+def test_a_coarse_adc_quiet_channel_does_not_make_one_code_a_huge_spike():
+    # An int8 board with 15 uV codes and 2 uV of noise reads 0 nearly all the
+    # time, with a one-code flicker now and then. The tracked floor fell far
+    # below a code, and a flicker came out at ~1000x noise (a Myo recording
+    # at rest gave 25 false "cramps" an hour); the floor is now the codes'
+    # rounding noise, and a one-code flicker is ~4x it.
+    # The step is read from the first second, so one channel there must
+    # cross a code (here a livelier one, 8 uV of noise).
+    fs = 200.0
+    rng = np.random.default_rng(5)
+    x = rng.normal(0.0, 2.0, (int(60 * fs), 2))
+    x[:, 1] *= 4.0
+    x = (np.rint(x / 15.0) * 15.0).astype(np.float32)
+    bursts = detect_bursts(x, fs, ("quiet", "lively"), mains_hz=None)
+    assert all(b.features.get("peak_snr", 0.0) < 10.0 for b in bursts if b.channels[0] == "quiet")
+    pipe = Pipeline(fs, ("quiet", "lively"), mains_hz=None)
+    pipe.process(Chunk(x, fs, 0.0, ("quiet", "lively")))
+    assert pipe.noise_uv[0] >= 15.0 / 12**0.5 * 0.7**0.5 - 1e-6
