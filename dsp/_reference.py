@@ -153,13 +153,13 @@ def sos_filter_reference(
     x64 = np.asarray(x, dtype=np.float64)
     n = x.shape[0]
     y = np.zeros(x.shape, dtype=np.float64)
-    period_n = state.gap.shape[1] - 3
+    period_n = state.period_n
     for c in range(x.shape[1]):
         fed = np.zeros(n)  # what the cascade sees
         runs = np.zeros(n, dtype=bool)  # rows that go through the cascade
         restart = np.zeros(n, dtype=bool)
         # the last period_n inputs, oldest first
-        past = list(np.roll(state.gap[c, 3:], -int(state.gap[c, 2])))
+        past = list(np.roll(state.gap[c, 2:], -int(state.gap[c, 1])))
         for i in range(n):
             if np.isfinite(x64[i, c]):
                 restart[i] = bool(state.pending[c])
@@ -167,18 +167,18 @@ def sos_filter_reference(
                     past = [x64[i, c]] * period_n
                 state.pending[c] = False
                 fed[i] = x64[i, c]
-                state.gap[c, :2] = (x64[i, c], 0.0)
+                state.gap[c, 0] = 0.0
                 runs[i] = True
-            elif not state.pending[c] and state.gap[c, 1] < state.hold_n:
+            elif not state.pending[c] and state.gap[c, 0] < state.hold_n:
                 fed[i] = past[0]
-                state.gap[c, 1] += 1.0
+                state.gap[c, 0] += 1.0
                 runs[i] = True
             else:
                 state.pending[c] = True
                 continue
             past = past[1:] + [fed[i]]
-        state.gap[c, 2] = 0.0
-        state.gap[c, 3:] = past
+        state.gap[c, 1] = 0.0
+        state.gap[c, 2:] = past
         i = 0
         while i < n:
             if not runs[i]:

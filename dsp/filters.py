@@ -169,6 +169,10 @@ def detect_mains(
     return best[0], present
 
 
+#: Columns of ``FilterState.gap`` before its ring of past inputs.
+_RING = 2
+
+
 @dataclass(slots=True)
 class FilterState:
     """State of a second-order-section cascade over several channels.
@@ -184,10 +188,10 @@ class FilterState:
     pending : ndarray of bool, shape (n_channels,)
         True when the channel starts afresh at its next finite sample
         (at the start, and after a dropout longer than ``hold_n``).
-    gap : ndarray of float64, shape (n_channels, 3 + period_n)
-        Per channel: the last finite input (µV); how many lost samples since
-        it have been bridged; the ring's write position (its oldest entry);
-        the ring of the last ``period_n`` inputs the cascade saw (µV).
+    gap : ndarray of float64, shape (n_channels, 2 + period_n)
+        Per channel: how many lost samples since the last finite one have
+        been bridged; the ring's write position (its oldest entry); the ring
+        of the last ``period_n`` inputs the cascade saw (µV).
     hold_n : int
         Lost samples (NaN/inf) bridged by repeating the input of
         ``period_n`` samples before, so the filter runs on through a short
@@ -208,7 +212,7 @@ class FilterState:
     @property
     def period_n(self) -> int:
         """Samples back that a bridged sample repeats (1: hold the last one)."""
-        return int(self.gap.shape[1]) - 3
+        return int(self.gap.shape[1]) - _RING
 
 
 def bridge_period(fs: float, mains_hz: float | None, max_s: float = 0.125) -> int:
@@ -237,9 +241,8 @@ def bridge_period(fs: float, mains_hz: float | None, max_s: float = 0.125) -> in
 def set_bridge(state: FilterState, c: int, value: float) -> None:
     """Channel ``c`` of ``state`` has just seen input ``value`` (µV) after a
     (re)start: nothing lost since, and a flat past to bridge from."""
-    state.gap[c, :] = value
-    state.gap[c, 1] = 0.0
-    state.gap[c, 2] = 0.0
+    state.gap[c, :_RING] = 0.0
+    state.gap[c, _RING:] = value
 
 
 def init_filter_state(sos: np.ndarray, n_channels: int, hold_n: int = 0, period_n: int = 1) -> FilterState:
@@ -255,7 +258,7 @@ def init_filter_state(sos: np.ndarray, n_channels: int, hold_n: int = 0, period_
         zi=np.zeros((n_sec, 2, n_channels)),
         zi_unit=np.ascontiguousarray(zi_unit),
         pending=np.ones(n_channels, dtype=np.bool_),
-        gap=np.zeros((n_channels, 3 + max(1, int(period_n)))),
+        gap=np.zeros((n_channels, _RING + max(1, int(period_n)))),
         hold_n=int(hold_n),
     )
 
@@ -360,10 +363,10 @@ def _clean(x, t0, t1, c0, c1):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True, inline="always")
 def _ring_push(gap, c, v):  # pragma: no cover - compiled
     # the ring of the last period_n inputs (see FilterState.gap)
-    k = int(gap[c, 2])
-    gap[c, 3 + k] = v
+    k = int(gap[c, 1])
+    gap[c, _RING + k] = v
     k += 1
-    gap[c, 2] = 0.0 if k == gap.shape[1] - 3 else float(k)
+    gap[c, 1] = 0.0 if k == gap.shape[1] - _RING else float(k)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -414,11 +417,10 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, 
         if clean and _clean(x, t0, t1, c0, c1):
             while t1 < i1 and _clean(x, t1, min(i1, t1 + _TILE), c0, c1):
                 t1 = min(i1, t1 + _TILE)
-            period_n = gap.shape[1] - 3
+            period_n = gap.shape[1] - _RING
             for j in range(m):
                 c = c0 + j - s0
-                gap[c, 0] = np.float64(x[t1 - 1, c0 + j])
-                gap[c, 1] = 0.0
+                gap[c, 0] = 0.0
                 for i in range(max(t0, t1 - period_n), t1):
                     _ring_push(gap, c, np.float64(x[i, c0 + j]))
             if skew and t1 - t0 >= 64:  # shorter runs pay more in the skew's ends than they gain
@@ -447,9 +449,9 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, 
                     # restarts at its next finite sample (the state computed
                     # meanwhile is discarded).
                     ok[j] = False
-                    if not pending[c] and gap[c, 1] < hold_n:
-                        gap[c, 1] += 1.0
-                        v[j] = gap[c, 3 + int(gap[c, 2])]
+                    if not pending[c] and gap[c, 0] < hold_n:
+                        gap[c, 0] += 1.0
+                        v[j] = gap[c, _RING + int(gap[c, 1])]
                         _ring_push(gap, c, v[j])
                     else:
                         pending[c] = True
@@ -457,16 +459,15 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, 
                     continue
                 ok[j] = True
                 v[j] = xv
-                gap[c, 0] = xv
-                gap[c, 1] = 0.0
+                gap[c, 0] = 0.0
                 if pending[c]:
                     for s in range(n_sec):
                         z[s, 0, j] = zi_unit[s, 0] * xv
                         z[s, 1, j] = zi_unit[s, 1] * xv
                     pending[c] = False
-                    for k in range(3, gap.shape[1]):
+                    for k in range(_RING, gap.shape[1]):
                         gap[c, k] = xv
-                    gap[c, 2] = 0.0
+                    gap[c, 1] = 0.0
                 _ring_push(gap, c, xv)
             _cascade(v, m, sos, z)
             r = y0 + i - i0

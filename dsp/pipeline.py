@@ -444,20 +444,16 @@ class Pipeline:
         # 60 Hz mains) would hide the jump onto the rail.
         n_box = round(self.fs / self.mains_hz) if self.mains_hz else self.block_n
         n_box = max(n_box, self.config.clip_run + 1)
-        self._es = _engine.init_engine_state(
-            self.n_channels, self._w, self._n_env, self._initial_noise(x[: y.shape[0]], y), max(1, n_box)
-        )
+        # the noise floor never drops below the ADC's rounding noise
+        floor = max(self.config.noise_min_uv, quantisation_floor(x[: self._n_init], self.fs, self.band))
+        self._fp[_engine.F_NOISE_MIN] = floor
+        noise = initial_noise(x[: y.shape[0]], y, self.fs, self.block_n, self.config, floor)
+        self._es = _engine.init_engine_state(self.n_channels, self._w, self._n_env, noise, max(1, n_box))
         self._started = True
         self._run(x, y)
 
     def _warm_comb(self, x: np.ndarray, comb: np.ndarray) -> None:
         warm_start(self._fstate, self._sos, x, self.fs)
-
-    def _initial_noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # the noise floor never drops below the ADC's rounding noise
-        floor = max(self.config.noise_min_uv, quantisation_floor(x[: self._n_init], self.fs, self.band))
-        self._fp[_engine.F_NOISE_MIN] = floor
-        return initial_noise(x, y, self.fs, self.block_n, self.config, floor)
 
     def _run(self, raw: np.ndarray, y_known: np.ndarray) -> None:
         """Filter and detect ``raw``; ``y_known`` holds the filter output of

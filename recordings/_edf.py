@@ -19,6 +19,7 @@ file streams in bounded memory.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,11 +137,18 @@ class EdfReader(BaseReader):
         # Samples a writer marked lost (emgwatch writes them as 0 with this
         # annotation, since EDF has no NaN) come back as NaN, so dsp sees a
         # dropout and not a jump to 0 µV (sample index ranges, sorted).
-        self._lost = sorted(
+        spans = sorted(
             (max(0, round(onset * target)), min(n_samples, round((onset + dur) * target)))
             for onset, dur, text in annotations
             if text == LOST_ANNOTATION and dur > 0
         )
+        self._lost: list[tuple[int, int]] = []  # merged, so their ends are sorted too
+        for a, b in spans:
+            if self._lost and a <= self._lost[-1][1]:
+                self._lost[-1] = (self._lost[-1][0], max(self._lost[-1][1], b))
+            else:
+                self._lost.append((a, b))
+        self._lost_ends = [b for _, b in self._lost]
         kind = ("bdf" if h.bdf else "edf") + ("+" if h.plus else "")
         types = [channel_type_from_label(h.labels[i], h.units[i]) for i in self._sig]
         if start is not None and first_onset:
@@ -244,9 +252,12 @@ class EdfReader(BaseReader):
                 out = self._with_gaps(out, r0, n, done)
             take = min(out.shape[0], total - done)
             out = out[:take]
-            for a, b in self._lost:
-                if a < done + take and b > done:
-                    out[max(a - done, 0) : b - done] = np.nan
+            # start at the first span not over yet
+            k = bisect.bisect_right(self._lost_ends, done)
+            while k < len(self._lost) and self._lost[k][0] < done + take:
+                a, b = self._lost[k]
+                out[max(a - done, 0) : b - done] = np.nan
+                k += 1
             done += take
             yield out
 

@@ -78,8 +78,8 @@ def test_steady_state_start_absorbs_a_large_dc_offset():
 
 
 def _bridge_view(gap):
-    """Last input, bridged count and the ring oldest first (the write position differs by path)."""
-    return np.array([np.r_[g[:2], np.roll(g[3:], -int(g[2]))] for g in gap])
+    """Bridged count and the ring oldest first (the write position differs by path)."""
+    return np.array([np.r_[g[:1], np.roll(g[2:], -int(g[1]))] for g in gap])
 
 
 @pytest.mark.parametrize(("hold_n", "period_n"), [(0, 1), (5, 1), (40, 1), (40, 4), (40, 50)])
