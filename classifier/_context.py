@@ -173,15 +173,13 @@ GAP_STEP_S = 0.01
 #: ... and within GAP_EDGE_S of a gap otherwise, a spike is kept only when it
 #: stands this far above the noise.
 GAP_EDGE_SNR = 7.0
-#: dsp bridges lost samples up to this long (DetectorConfig.dropout_hold_s)
-#: by repeating the input a whole number of mains periods back, so the
-#: filters neither restart nor ring after such a dropout; only a spike
-#: starting within DROPOUT_RESTART_S of its end is the step back into the
-#: data. On 200 Hz tuning seeds (Ganglion, a lost packet every ~2 s) the 0.2 s
+#: dsp bridges short dropouts (DetectorConfig.dropout_hold_s; feature
+#: ``bridged``) by repeating the input a whole number of mains periods back,
+#: so the filters neither restart nor ring after one; only a spike starting
+#: within DROPOUT_RESTART_S of its end is the step back into the data. On 200 Hz tuning seeds (Ganglion, a lost packet every ~2 s) the 0.2 s
 #: window above had cost 3.4 points of twitch recall for 1.6 of precision
 #: once bridged; 10 ms (2 samples) kept the most true twitches per false one
 #: of 0 / 5 / 10 / 20 / 30 ms.
-BRIDGED_GAP_MAX_S = 0.25
 DROPOUT_RESTART_S = 0.01
 #: Longest motion flag that can be the edge of one discharge.
 EDGE_MAX_S = 0.1
@@ -547,14 +545,14 @@ def gap_edge(burst: Burst, context: Sequence[Burst]) -> str:
     return and ring for tens of ms. BLE boards lose a packet every couple of
     seconds (Ganglion, §1.6), so dropping every spike within 0.2 s of a gap lost
     17 % of the twitches at rest on 200 Hz tuning seeds; dsp bridges such
-    short dropouts, so next to one only the first samples back are unsure
-    (``BRIDGED_GAP_MAX_S``).
+    short dropouts (feature ``bridged``), so next to one only the first
+    samples back are unsure (``DROPOUT_RESTART_S``).
     """
     snr = burst.features.get("peak_snr", math.nan)
     for b in _gaps_near(burst, context):
         after = burst.onset_s - b.offset_s
         before = b.onset_s - burst.offset_s
-        if b.artifact == "dropout" and b.duration_s <= BRIDGED_GAP_MAX_S + 1e-9:
+        if b.features.get("bridged", 0.0) >= 1.0:
             if -GAP_STEP_S <= after <= DROPOUT_RESTART_S + 1e-9:
                 return b.artifact
             continue

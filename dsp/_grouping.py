@@ -65,6 +65,7 @@ class Grouper:
         self.sustained_min_n = round(cfg.sustained_min_s * fs)
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
+        self.bridge_n = pipe._hold_n  # lost samples the filters carry on through
         self.flat_min_n = round(cfg.flat_min_s * fs)
         self.raw_pad_n = round(0.125 * fs) + 2  # how far a brief burst's raw window reaches past it
         self._art_merge_n = round(cfg.artifact_merge_s * fs)
@@ -335,8 +336,17 @@ class Grouper:
                     runs.append((ART_NAMES[k], int(c), int(es.art[c, k, 1]), done))
         if p._rail_open:
             runs += [("clipping", c, run[0], run[1]) for c, run in p._rail_open.items()]
-        return [Burst((p.channels[c],), p.time_of(on), p.time_of(max(on, off)), 0.0, "artifact", kind)
+        return [Burst((p.channels[c],), p.time_of(on), p.time_of(max(on, off)), 0.0, "artifact", kind,
+                      self._gap_features(kind, [(on, off)]))
                 for kind, c, on, off in runs]
+
+    def _gap_features(self, kind: str, runs: list[tuple[int, int]]) -> dict[str, float]:
+        """``bridged`` for a dropout: 1.0 when the filters carried on through
+        every run of it (``DetectorConfig.dropout_hold_s``), so they did not
+        restart and ring where the samples came back."""
+        if kind != "dropout":
+            return {}
+        return {"bridged": float(all(off - on <= self.bridge_n for on, off in runs))}
 
     def _near_sustained(self, es, lo: int, hi: int, open_n: int | None = None) -> bool | None:
         """Is a sustained run of at least ``long_n`` samples, on any channel,
@@ -416,7 +426,11 @@ class Grouper:
                 if now < g_off + wait or busy.any():
                     rest += items[i:]
                     break
-                out.append(self._burst("artifact", [(a[1], a[2], a[3]) for a in items[i : j + 1]], name))
+                b = self._burst("artifact", [(a[1], a[2], a[3]) for a in items[i : j + 1]], name)
+                if name == "dropout":
+                    feats = dict(b.features) | self._gap_features(name, [(a[2], a[3]) for a in items[i : j + 1]])
+                    b = Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats)
+                out.append(b)
                 i = j + 1
         self.arts = rest
         return out

@@ -20,6 +20,8 @@ before the onset, over the part of those 60 s that was recorded);
 ``start_s`` s (onset counted from the stream's first sample); ``noise_rise``
 (noise floor at the onset / the lowest floor of the strongest channel in the
 preceding ``_floor.LOOKBACK_S`` s, in whole seconds; NaN in the first second).
+Dropout artefacts also carry ``bridged``: 1.0 when the filters carried on
+through every lost run of it (``DetectorConfig.dropout_hold_s``), else 0.0.
 
 Sample-level features of a burst longer than ``DetectorConfig.ring_s`` use its
 last ``ring_s`` seconds; the envelope features use the whole burst up to

@@ -425,7 +425,7 @@ def test_a_bridged_dropout_only_hides_the_first_samples_back():
     # A lost BLE packet (50 ms): dsp carries the filters through it, so there
     # is no ringing; only a spike starting within 10 ms of the data's return
     # is the step back into them.
-    gap = Burst(CH, 40.0, 40.05, 0.0, "artifact", artifact="dropout")
+    gap = Burst(CH, 40.0, 40.05, 0.0, "artifact", artifact="dropout", features={"bridged": 1.0})
     step_back = spike(40.06, ch=("calf_1",))
     later = spike(40.07, ch=("calf_3",))
     before = spike(39.99, ch=("calf_3",))
