@@ -61,6 +61,8 @@ class Grouper:
         self.spike_max_n = round(cfg.spike_max_s * fs)
         self.group_n = round(cfg.spike_group_s * fs)
         self.edge_n = round(cfg.context_edge_s * fs)
+        # how far past a spike its final background_snr reads (see _background)
+        self.background_n = (max(1, round(PREVIEW_BACKGROUND_S * fs / pipe.block_n)) + 2) * pipe.block_n
         self.long_n = round(cfg.context_sustained_s * fs)
         self.sustained_min_n = round(cfg.sustained_min_s * fs)
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
@@ -243,16 +245,20 @@ class Grouper:
             last_off = max(m[2] for m in members)
             # a sustained run that opens later has its onset backdated by up
             # to hold_n (the envelope window): only then is near_sustained final
-            if now < max(last, last_off + self.edge_n) + self.hold_n or any(
+            if now < max(last, last_off + max(self.edge_n, self.background_n)) + self.hold_n or any(
                 s[3] <= last and s[2] - s[1] <= self.spike_max_n for s in self.spikes
             ) or self._blocked_by_active_spike(es, last, now, True):
                 break
-            near = self._near_sustained(es, first_on - self.edge_n, last_off + self.edge_n)
-            if near is None:
+            lo, hi = first_on - self.edge_n, last_off + self.edge_n
+            near = self._near_sustained(es, lo, hi)
+            here = self._near_sustained(es, lo, hi, chans=frozenset(m[0] for m in members)) if near else False
+            if near is None or here is None:
                 break  # a run near it is still too short to tell: wait
             b = self._burst("spike", [(m[0], m[1], m[2]) for m in members])
             feats = dict(b.features)
             feats["near_sustained"] = 1.0 if near else 0.0
+            feats["sustained_here"] = 1.0 if here else 0.0
+            feats["background_snr"] = self._background(members, final=True)
             out.append(Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats))
             i = j + 1
         self.released = rel[i:]
@@ -297,7 +303,11 @@ class Grouper:
             # sustained_min_s (a large spike's own energy opens runs that end
             # shorter and are dropped; counting every open run hid 40 % of
             # the twitches)
-            feats["near_sustained"] = 1.0 if self._near_sustained(es, lo, hi, open_n=self.sustained_min_n) else 0.0
+            near = self._near_sustained(es, lo, hi, open_n=self.sustained_min_n)
+            here = near and self._near_sustained(es, lo, hi, open_n=self.sustained_min_n,
+                                                 chans=frozenset(m[0] for m in members))
+            feats["near_sustained"] = 1.0 if near else 0.0
+            feats["sustained_here"] = 1.0 if here else 0.0
             feats["background_snr"] = self._background(members)
             out.append(Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats))
             i = j + 1
@@ -306,11 +316,14 @@ class Grouper:
             self._previewed = {k: v for k, v in self._previewed.items() if v >= oldest}
         return out + gaps
 
-    def _background(self, members) -> float:
+    def _background(self, members, final: bool = False) -> float:
         """Level around a spike over the noise floor: the median block RMS of
-        ``PREVIEW_BACKGROUND_S`` before it and the blocks after it so far,
-        the largest over its channels. ~1 at rest; a contraction starting
-        lifts the blocks after its first units' spikes."""
+        ``PREVIEW_BACKGROUND_S`` before it and the blocks after it so far
+        (``final``: the ``PREVIEW_BACKGROUND_S`` after it, over the floor at
+        its onset, so the value does not depend on when it is asked), the
+        largest over its channels. ~1 at rest; a contraction starting lifts
+        the blocks after its first units' spikes, and a cramp's crosstalk
+        the blocks around them."""
         p = self.p
         bn = p.block_n
         on = min(m[1] for m in members) // bn
@@ -318,11 +331,15 @@ class Grouper:
         n_pre = max(1, round(PREVIEW_BACKGROUND_S * p.fs / bn))
         chans = sorted({m[0] for m in members})
         ms, _ = p._ms_hist.get(on - n_pre, on)
-        post, _ = p._ms_hist.get(off + 1, p._ms_hist.end)
+        post, _ = p._ms_hist.get(off + 1, off + 1 + n_pre if final else p._ms_hist.end)
         ms = np.concatenate([ms, post]) if post.shape[0] else ms
         if not ms.shape[0]:
             return float("nan")
-        nz = self._es.noise[chans]
+        if final:
+            nh, _ = p._noise_hist.get(on, on + 1)
+            nz = (nh[0] if nh.shape[0] else self.p._es.noise)[chans]
+        else:
+            nz = self._es.noise[chans]
         return float(np.max(np.sqrt(np.median(ms[:, chans], axis=0)) / np.maximum(nz, 1e-12)))
 
     def _pending_gaps(self, es, done: int) -> list[Burst]:
@@ -348,17 +365,21 @@ class Grouper:
             return {}
         return {"bridged": float(all(off - on <= self.bridge_n for on, off in runs))}
 
-    def _near_sustained(self, es, lo: int, hi: int, open_n: int | None = None) -> bool | None:
-        """Is a sustained run of at least ``long_n`` samples, on any channel,
-        within sample range [lo, hi]? ``None`` while an open run there is
-        still shorter: the answer must not depend on when we ask (chunking).
-        With ``open_n`` (a preview's question: what is known now), an open
-        run counts from ``open_n`` samples and the answer is never ``None``."""
+    def _near_sustained(self, es, lo: int, hi: int, open_n: int | None = None,
+                        chans: frozenset[int] | None = None) -> bool | None:
+        """Is a sustained run of at least ``long_n`` samples, on any channel
+        (or one of ``chans``), within sample range [lo, hi]? ``None`` while
+        an open run there is still shorter: the answer must not depend on
+        when we ask (chunking). With ``open_n`` (a preview's question: what
+        is known now), an open run counts from ``open_n`` samples and the
+        answer is never ``None``."""
         for c, on, off in self.segments:
-            if off - on >= self.long_n and on <= hi and off >= lo:
+            if off - on >= self.long_n and on <= hi and off >= lo and (chans is None or c in chans):
                 return True
         undecided = False
         for c in np.flatnonzero(es.su[:, 0] != 0):
+            if chans is not None and int(c) not in chans:
+                continue
             on = int(es.su[c, 1])
             if on > hi:
                 continue

@@ -20,8 +20,14 @@ before the onset, over the part of those 60 s that was recorded);
 ``start_s`` s (onset counted from the stream's first sample); ``noise_rise``
 (noise floor at the onset / the lowest floor of the strongest channel in the
 preceding ``_floor.LOOKBACK_S`` s, in whole seconds; NaN in the first second).
-Dropout artefacts also carry ``bridged``: 1.0 when the filters carried on
-through every lost run of it (``DetectorConfig.dropout_hold_s``), else 0.0.
+Spikes also carry ``near_sustained`` (1.0 when >= ``context_sustained_s`` of
+sustained activity ran on any channel within ``context_edge_s``),
+``sustained_here`` (1.0 when such a run was on one of the spike's own
+channels) and ``background_snr`` (median block RMS over the 0.15 s before and the 0.15 s
+after the spike, over the noise floor at its onset; the largest over its
+channels; ~1 on a quiet channel). Dropout artefacts also carry ``bridged``:
+1.0 when the filters carried on through every lost run of it
+(``DetectorConfig.dropout_hold_s``), else 0.0.
 
 Sample-level features of a burst longer than ``DetectorConfig.ring_s`` use its
 last ``ring_s`` seconds; the envelope features use the whole burst up to

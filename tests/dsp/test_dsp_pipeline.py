@@ -282,6 +282,40 @@ def test_spikes_near_a_long_sustained_burst_say_so_and_others_do_not():
     assert near.get(8) == 1.0 and near.get(10) == 1.0
 
 
+def test_a_final_spike_says_how_busy_its_own_channels_are_around_it():
+    # A contraction on channel 1 flags every spike near it (near_sustained);
+    # background_snr tells a spike on a quiet channel from one riding on
+    # faint activity of its own channel (a cramp's crosstalk lifts it), and
+    # noise_rise still shows the activity once the floor has followed it up.
+    x = noise(int(30 * FS), len(CH), 2.0, seed=6)
+    add_sustained(x, FS, 4.0, 26.0, 1, 40.0)
+    add_sustained(x, FS, 10.7, 23.0, 0, 3.0, seed=2)  # faint activity on channel 0 ...
+    add_spike(x, FS, 8.0, 2, 40.0)  # a clear spike on quiet channel 2
+    add_spike(x, FS, 3.7, 1, 40.0)  # one on channel 1 just before its contraction
+    for t in (11.0, 20.0):
+        add_spike(x, FS, t, 0, 60.0)  # ... and spikes inside it, early and late
+    whole, _ = _stream(x, [x.shape[0]], mains_hz=None)
+    chunked, _ = _stream(x, [7, 333, 4096], mains_hz=None)
+    assert sorted(map(burst_key, chunked), key=repr) == sorted(map(burst_key, whole), key=repr)
+    # _stream starts the clock at 10 s.
+    # (the faint activity crosses the spike threshold too: take the largest)
+    quiet, before, early, late = (
+        max((b for b in whole if b.kind == "spike" and abs(b.features["t_peak_s"] - 10 - t) < 0.03),
+            key=lambda b: b.features["peak_snr"])
+        for t in (8.0, 3.7, 11.0, 20.0)
+    )
+    assert min(b.features["peak_snr"] for b in (quiet, before, early, late)) > 15
+    assert quiet.channels == (CH[2],) and before.channels == (CH[1],)
+    assert early.channels == late.channels == (CH[0],)
+    assert all(b.features["near_sustained"] == 1.0 for b in (quiet, before, early, late))
+    # only the run on channel 1 itself makes a spike's own channels part of it
+    assert before.features["sustained_here"] == 1.0
+    assert quiet.features["sustained_here"] == early.features["sustained_here"] == 0.0
+    assert 0.8 < quiet.features["background_snr"] < 1.2 and quiet.features["noise_rise"] < 1.2
+    assert early.features["background_snr"] > 1.7
+    assert late.features["background_snr"] * late.features["noise_rise"] > 1.6
+
+
 def test_ongoing_reports_sustained_activity_while_it_lasts():
     fs = 500.0
     x = noise(int(20 * fs), 2, sigma=4.0, seed=41)
