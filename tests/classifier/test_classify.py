@@ -520,6 +520,24 @@ def test_a_spike_dsp_saw_next_to_sustained_activity_is_part_of_it():
     assert clf.feed([near]) + clf.flush() == [] and clf.n_absorbed == 1
 
 
+def test_a_clear_spike_on_quiet_channels_during_activity_elsewhere_is_a_twitch():
+    # A cramp may hold part of one muscle while another part twitches: dsp's
+    # near_sustained flag covers all channels, background_snr and noise_rise
+    # the spike's own.
+    def events(peak_snr, background, ch=("calf_3",), rise=1.0, here=0.0):
+        return [e.trial_type for e in run([spike(5.0, ch=ch, peak_snr=peak_snr, near_sustained=1.0,
+                                                 sustained_here=here, background_snr=background,
+                                                 noise_rise=rise)])]
+
+    assert events(14.0, 1.05) == ["fasciculation"]
+    assert events(14.0, 2.5) == []  # its own channel is busy: crosstalk or the cramp's own units
+    assert events(14.0, 1.05, rise=2.5) == []  # ... its floor has followed the crosstalk up
+    assert events(14.0, 1.05, here=1.0) == []  # a first unit of activity on its own channels
+    assert events(7.0, 1.05) == events(7.0, 1.05, ch=("calf_3", "calf_4")) == []  # not clear enough
+    assert events(9.0, 1.6, ch=("calf_3", "calf_4")) == ["fasciculation"]
+    assert events(14.0, float("nan")) == []  # unmeasured: the flag stands
+
+
 def test_a_twitch_peaking_4_samples_apart_on_two_channels_is_one_event_at_250_hz():
     # At 250 Hz |y| peaks on different phases of one MUAP on neighbouring
     # channels, 16 ms (4 samples) apart: one twitch, not two. At 1 kHz
