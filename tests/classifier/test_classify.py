@@ -538,6 +538,18 @@ def test_a_clear_spike_on_quiet_channels_during_activity_elsewhere_is_a_twitch()
     assert events(14.0, float("nan")) == []  # unmeasured: the flag stands
 
 
+def test_a_faint_one_channel_spike_on_a_busy_channel_is_ongoing_activity():
+    # Faint activity under the sustained threshold (a weak cramp) lifts the
+    # level around its units' spikes before the tracked floor follows it.
+    def events(peak_snr, background, ch=("calf_2",)):
+        return [e.trial_type for e in run([spike(5.0, ch=ch, peak_snr=peak_snr, background_snr=background)])]
+
+    assert events(6.5, 1.1) == ["fasciculation"]
+    assert events(6.5, 1.4) == []
+    assert events(6.5, 1.4, ch=("calf_2", "calf_3")) == ["fasciculation"]  # corroborated on two
+    assert events(9.0, 1.4) == ["fasciculation"]  # clear of it
+
+
 def test_a_twitch_peaking_4_samples_apart_on_two_channels_is_one_event_at_250_hz():
     # At 250 Hz |y| peaks on different phases of one MUAP on neighbouring
     # channels, 16 ms (4 samples) apart: one twitch, not two. At 1 kHz
