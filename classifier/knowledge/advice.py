@@ -201,7 +201,15 @@ def _twitch_line(s: SessionSummary) -> str:
     if len(rates) == 1 or (not rates and len(s.channels) == 1):
         line += f", on channel {rates[0][1] if rates else s.channels[0]}"
     elif rates:
-        line += f", most on channel {rates[0][1]} ({rates[0][0]:.1f} per minute)"
+        # a tie has no "most": three twitches on three channels are spread out
+        order = {ch: i for i, ch in enumerate(s.channels)}
+        top = sorted((ch for r, ch in rates if r == rates[0][0]), key=lambda ch: (order.get(ch, len(order)), ch))
+        if len(top) == 1:
+            line += f", most on channel {top[0]} ({rates[0][0]:.1f} per minute)"
+        else:
+            where = ", ".join(top[:-1]) + f" and {top[-1]}"
+            most = "" if len(top) == len(rates) else "most "
+            line += f", {most}on channels {where} ({rates[0][0]:.1f} per minute each)"
     line += "."
     if s.doublets:
         what = "a doublet" if s.doublets == 1 else "doublets"

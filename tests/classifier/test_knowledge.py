@@ -223,6 +223,16 @@ def test_many_twitches():
     assert "A 250 Hz board misses small twitches." in blocks[4].lines
 
 
+def test_twitches_tied_over_channels_are_not_said_to_be_most_on_one():
+    def line(rates):
+        return advise(_summary(fasciculations=3, fasciculation_rate_per_min=rates,
+                               channels=("ch1", "ch2", "ch3")))[0].lines[0]
+
+    assert ", on channels ch1, ch2 and ch3 (0.7 per minute each)." in line({"ch3": 0.7, "ch1": 0.7, "ch2": 0.7})
+    assert ", most on channels ch1 and ch3 (0.7 per minute each)." in line({"ch3": 0.7, "ch1": 0.7, "ch2": 0.3})
+    assert ", most on channel ch3 (1.3 per minute)." in line({"ch3": 1.3, "ch1": 0.7})
+
+
 def test_few_twitches_skip_the_many_twitch_framing():
     blocks = advise(FEW_TWITCHES)
     _check_wording(blocks)
