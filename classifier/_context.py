@@ -551,7 +551,7 @@ def near_gap(burst: Burst, context: Sequence[Burst]) -> str:
     return gaps[0].artifact if gaps else ""
 
 
-def clear_on_quiet_channels(burst: Burst) -> bool:
+def _clear_on_quiet_channels(burst: Burst) -> bool:
     """True when ``burst`` stands clear on channels of its own that no
     sustained activity reaches: not the crosstalk or the first units of
     activity elsewhere. Unmeasured (NaN or missing) levels are not quiet."""
@@ -652,7 +652,7 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
     if (
         burst.features.get("near_sustained", 0.0) >= 1.0
         and not _near_clusters_only(burst, context)
-        and not clear_on_quiet_channels(burst)
+        and not _clear_on_quiet_channels(burst)
     ):
         # dsp saw sustained activity (>= 1 s) on some channel within 0.5 s: a
         # cramp's or contraction's units reach neighbouring channels as

@@ -282,12 +282,12 @@ class Grouper:
             here = self._near_sustained(es, lo, hi, chans=frozenset(m[0] for m in members)) if near else False
             if near is None or here is None:
                 break  # a run near it is still too short to tell: wait
-            b = self._burst("spike", [(m[0], m[1], m[2]) for m in members])
-            feats = dict(b.features)
-            feats["near_sustained"] = 1.0 if near else 0.0
-            feats["sustained_here"] = 1.0 if here else 0.0
-            feats["background_snr"] = self._background(members, final=True)
-            out.append(Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats))
+            context = {
+                "near_sustained": 1.0 if near else 0.0,
+                "sustained_here": 1.0 if here else 0.0,
+                "background_snr": self._background(members, final=True),
+            }
+            out.append(self._burst("spike", [(m[0], m[1], m[2]) for m in members], extra=context))
             i = j + 1
         self.released = rel[i:]
         return out
@@ -325,8 +325,6 @@ class Grouper:
                 continue  # a late channel of a discharge already shown
             lo = min(m[1] for m in members) - self.edge_n
             hi = max(m[2] for m in members) + self.edge_n
-            b = self._burst("spike", [(m[0], m[1], m[2]) for m in members])
-            feats = dict(b.features)
             # as far as known now: an open run counts once it has lasted
             # sustained_min_s (a large spike's own energy opens runs that end
             # shorter and are dropped; counting every open run hid 40 % of
@@ -334,10 +332,12 @@ class Grouper:
             near = self._near_sustained(es, lo, hi, open_n=self.sustained_min_n)
             here = near and self._near_sustained(es, lo, hi, open_n=self.sustained_min_n,
                                                  chans=frozenset(m[0] for m in members))
-            feats["near_sustained"] = 1.0 if near else 0.0
-            feats["sustained_here"] = 1.0 if here else 0.0
-            feats["background_snr"] = self._background(members)
-            out.append(Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats))
+            context = {
+                "near_sustained": 1.0 if near else 0.0,
+                "sustained_here": 1.0 if here else 0.0,
+                "background_snr": self._background(members),
+            }
+            out.append(self._burst("spike", [(m[0], m[1], m[2]) for m in members], extra=context))
             i = j + 1
         if len(self._previewed) > 4096:
             oldest = min(s[3] for s in self.spikes + self.released) if (self.spikes or self.released) else _BIG
@@ -360,7 +360,7 @@ class Grouper:
         chans = np.array(sorted({m[0] for m in members}), dtype=np.int64)
         if final:
             nh, _ = p._noise_hist.get(on, on + 1)
-            nz = nh[0] if nh.shape[0] else self.p._es.noise
+            nz = nh[0] if nh.shape[0] else p._es.noise
         else:
             nz = self._es.noise
         ring = p._ms_hist
@@ -473,11 +473,9 @@ class Grouper:
                 if now < g_off + wait or busy.any():
                     rest += items[i:]
                     break
-                b = self._burst("artifact", [(a[1], a[2], a[3]) for a in items[i : j + 1]], name)
-                if name == "dropout":
-                    feats = dict(b.features) | self._gap_features(name, [(a[2], a[3]) for a in items[i : j + 1]])
-                    b = Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, b.kind, b.artifact, feats)
-                out.append(b)
+                group = items[i : j + 1]
+                gap = self._gap_features(name, [(a[2], a[3]) for a in group])
+                out.append(self._burst("artifact", [(a[1], a[2], a[3]) for a in group], name, extra=gap))
                 i = j + 1
         self.arts = rest
         return out
@@ -519,7 +517,10 @@ class Grouper:
         return shift >= p.config.pop_level_frac * step and second <= 0.5 * step
 
     # ------------------------------------------------------------ building
-    def _burst(self, kind: str, members: list[tuple[int, int, int]], artifact: str = "") -> Burst:
+    def _burst(self, kind: str, members: list[tuple[int, int, int]], artifact: str = "",
+               extra: dict[str, float] | None = None) -> Burst:
+        """A Burst of ``members`` ((channel, on, off) sample ranges) with its
+        measured features, and ``extra`` ones its caller knows (context)."""
         p = self.p
         fs = p.fs
         lim = min(self.limit, p._done)
@@ -576,6 +577,8 @@ class Grouper:
             fs=fs, t0=p.time_of(0), block_n=p.block_n, band=p.band, prior_rate=float(prior),
             floor_uv=low,
         )
+        if extra:
+            feats.update(extra)
         return Burst(
             channels=tuple(p.channels[c] for c in chans),
             onset_s=p.time_of(onset),

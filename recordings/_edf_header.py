@@ -19,9 +19,9 @@ import numpy as np
 
 from dsp import InputFormatError
 
-#: Physical dimensions we convert to µV, with the factor.
 #: EDF+ annotation of samples that were lost (written as 0: EDF has no NaN).
 LOST_ANNOTATION = "BAD_lost"
+#: Physical dimensions we convert to µV, with the factor.
 _TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}  # micro sign and Greek mu
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _EEG_LABEL = re.compile(r"^(fp|af|f|fc|ft|c|cp|t|tp|p|po|o|a|m|i)\d*z?\d*$", re.IGNORECASE)
