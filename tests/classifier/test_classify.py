@@ -219,18 +219,41 @@ def test_spikes_on_a_floor_lifted_by_faint_activity_are_not_twitches():
 
 
 def test_busy_muscle_spikes_after_a_minute_of_activity_are_not_twitches():
-    # 45 spikes over 6 s on several channels after a minute at 300/min: a
-    # contraction in progress whose sustained burst dsp has not closed yet.
+    # 45 spikes over 6 s on several channels after a minute at 300/min, with
+    # the level between them lifted: a contraction in progress whose
+    # sustained burst dsp has not closed yet.
     rng = random.Random(3)
     times = sorted(rng.uniform(100.0, 113.0) for _ in range(120))
     amps = [rng.uniform(30, 150) for _ in times]
-    busy = [spike(t, ch=(rng.choice(CH),), peak=a, prior_spike_rate=300.0) for t, a in zip(times, amps)]
+    busy = [spike(t, ch=(rng.choice(CH),), peak=a, prior_spike_rate=300.0, background_snr=2.0)
+            for t, a in zip(times, amps)]
     events = run(busy)
     assert not [e for e in events if 103.5 < e.onset_s < 109.5]  # only the edges, with fewer neighbours
     assert len(events) < 40
-    calm = [Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, "spike", features={**b.features, "prior_spike_rate": 20.0})
-            for b in busy]
-    assert len(run(calm)) > 2 * len(events)
+
+    def recast(**features):
+        return [Burst(b.channels, b.onset_s, b.offset_s, b.peak_uv, "spike", features={**b.features, **features})
+                for b in busy]
+
+    assert len(run(recast(prior_spike_rate=20.0))) > 2 * len(events)
+    # Quiet between the spikes: many twitching units at rest, not a contraction.
+    assert len(run(recast(background_snr=1.1))) > 2 * len(events)
+
+
+def test_a_unit_firing_steadily_is_a_contraction_not_twitches():
+    # One unit at 12 pps for 0.7 s (a cramp's units fire at 6-25 pps,
+    # science.md 1.2), after a calm minute and with a quiet level: too few
+    # spikes for the density rule, but no fasciculating unit fires like that.
+    steady = [spike(50.0 + k / 12.0, ch=("calf_2",), peak=90.0 + 5.0 * (k % 3)) for k in range(9)]
+    why = Classifier(1000.0, CH)
+    assert why.feed(steady) + why.flush() == []
+    assert why.n_absorbed == 9
+    # The same spikes spread over four sites: units twitching in turn.
+    scattered = [spike(b.onset_s, ch=(CH[k % 4],), peak=b.peak_uv) for k, b in enumerate(steady)]
+    assert len(run(scattered)) == 9
+    # Slower, 4 pps: a unit fires that often only at its recruitment, so
+    # these stay twitches too.
+    assert len(run([spike(50.0 + k / 4.0, ch=("calf_2",), peak=90.0) for k in range(9)])) == 9
 
 
 def test_spiky_or_brief_sustained_bursts_are_discharges_not_contractions():
