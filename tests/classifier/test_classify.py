@@ -183,6 +183,10 @@ def test_brief_uneven_sustained_burst_is_twitches_and_its_spikes_are_kept():
     events = run([cluster, *inside])
     assert {e.trial_type for e in events} == {"fasciculation"}
     assert len(events) == 3
+    # CV 0.55 is still uneven (twitch clusters at rest: median 0.53 on tuning
+    # seeds; brief cramps and contractions <= 0.4).
+    (mid,) = run([sustained(20.0, 20.45, peak=90.0, env_cv=0.55, lf_ratio=0.03, fall_s=0.1, peak_snr=20.0)])
+    assert (mid.trial_type, mid.subtype) == ("fasciculation", "cluster")
     # The same length with a smooth envelope is a brief contraction.
     smooth = sustained(20.0, 20.45, peak=90.0, env_cv=0.3, lf_ratio=0.03, fall_s=0.1)
     assert [e.trial_type for e in run([smooth])] == ["voluntary"]
