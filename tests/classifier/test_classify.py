@@ -244,6 +244,22 @@ def test_busy_muscle_spikes_after_a_minute_of_activity_are_not_twitches():
     assert len(run(recast(background_snr=1.1))) > 2 * len(events)
 
 
+def test_a_faint_background_unit_poking_out_now_and_then_is_not_twitches():
+    # A steady unit at 7 Hz (science.md 1.3) crossing the threshold on a few
+    # of its discharges: every second one, 10 faint spikes of one size on one
+    # channel in 2.6 s.
+    times = [20.0 + 2 * k / 7.0 for k in range(10)]
+    faint = [spike(t, ch=("calf_3",), peak=14.0, peak_snr=6.0) for t in times]
+    why = Classifier(1000.0, CH)
+    assert why.feed(faint) + why.flush() == []
+    assert why.n_absorbed == 10
+    # As many clear spikes are twitches (a faint unit's rule needs fewer of
+    # them than the density rule for clear ones) ...
+    assert len(run([spike(t, ch=("calf_3",), peak=40.0, peak_snr=12.0) for t in times])) == 10
+    # ... and so are four faint ones.
+    assert len(run(faint[::3])) == 4
+
+
 def test_a_unit_firing_steadily_is_a_contraction_not_twitches():
     # One unit at 12 pps for 0.7 s (a cramp's units fire at 6-25 pps,
     # science.md 1.2), after a calm minute and with a quiet level: too few
