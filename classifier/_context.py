@@ -753,7 +753,7 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
             and burst.channels[0] in b.channels
         ):
             return f"ripple of a larger discharge on {b.channels[0]} {dt * 1000:.0f} ms away"
-    if dense >= (DENSE_COUNT if snr >= BUSY_FAINT_SNR else DENSE_COUNT_FAINT):
+    if dense >= (DENSE_COUNT_FAINT if snr < BUSY_FAINT_SNR else DENSE_COUNT):
         return f"{dense} spikes within {2 * DENSE_HALF_S:.0f} s on {burst.channels[0]}: part of continuous activity"
     if repeats >= REPEAT_COUNT:
         return (f"its unit fired {repeats} more times within {REPEAT_HALF_S:g} s on {burst.channels[0]}: "
