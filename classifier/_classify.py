@@ -36,6 +36,7 @@ from classifier._context import (
     near_gap,
     on_slow_wave,
     paced_motion,
+    same_discharge,
     same_unit,
     steep_edge,
 )
@@ -50,6 +51,7 @@ from classifier._rules import (
     decide_sustained,
     discharge_like,
     fade_tail_s,
+    feature,
     on_off_envelope,
     t_peak,
 )
@@ -80,6 +82,17 @@ BEAT_AHEAD_MAX = 8
 #: per beat ahead (heart rate drifts), s and fraction.
 BEAT_EXPECT_S = 0.06
 BEAT_DRIFT = 0.015
+
+
+#: A part of a cluster within this of the cluster's largest peak is that
+#: discharge (the scoring tolerance for a twitch, science.md 3.6), s.
+PEAK_PART_S = 0.025
+
+
+def _covers_peak(burst: Burst) -> bool:
+    """True when one of a sustained burst's parts is its largest discharge."""
+    t = t_peak(burst)
+    return any(abs(t_peak(p) - t) <= PEAK_PART_S for p in burst.parts)
 
 
 def _order(b: Burst) -> tuple:
@@ -283,7 +296,7 @@ class Classifier:
         while n < len(self._pending) and ready(self._pending[n]):
             n += 1
         done, self._pending = self._pending[:n], self._pending[n:]
-        events = [e for e in (self._decide(b) for b in done) if e is not None]
+        events = [e for b in done for e in self._decide(b)]
         self._prune()
         return events
 
@@ -304,9 +317,12 @@ class Classifier:
         j = bisect.bisect_right(self._history_off, burst.offset_s + HOLD_S)
         return self._history[i:j]
 
-    def _decide(self, burst: Burst) -> Event | None:
+    def _decide(self, burst: Burst) -> list[Event]:
+        """The events of one burst: none (absorbed), its own, or, for a cluster
+        of twitches, one per twitch inside it (``Burst.parts``)."""
         subtype_extra = ""
         extra_text = ""
+        parts: list[Event] = []
         # A beat partner, containing artefact or neighbouring spike ends after
         # t_peak - WINDOW_S; an overlapping burst ends after the onset.
         since = min(t_peak(burst) - WINDOW_S, burst.onset_s)
@@ -315,7 +331,7 @@ class Classifier:
         if burst.kind == "artifact":
             if beats < 3 and (discharge_edge(burst, ctx) is not None or steep_edge(burst)):
                 self.n_absorbed += 1
-                return None
+                return []
             d = decide_guard(burst)
             if beats >= 3 and burst.artifact in ("motion", "pop"):
                 d = Decision("artifact", 0.75 if beats == 3 else 0.9,
@@ -331,11 +347,11 @@ class Classifier:
             why = absorbed_by(burst, ctx)
             if why:
                 self.n_absorbed += 1
-                return None
+                return []
             d = decide_spike(burst, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(burst, ctx))
             if d.trial_type == "fasciculation" and heartbeat_part(burst, ctx) is not None:
                 self.n_absorbed += 1
-                return None
+                return []
             if d.trial_type == "fasciculation":
                 t = t_peak(burst)
                 self._recent_fp = [(tp, b) for tp, b in self._recent_fp if t - tp <= DOUBLET_MAX_S]
@@ -347,23 +363,39 @@ class Classifier:
                     d = Decision(d.trial_type, d.confidence, d.evidence.replace(NO_REPETITION, ""))
                 self._recent_fp.append((t, burst))
         else:
-            if discharge_like(burst) and larger_twin(burst, ctx) is not None:
-                # The same discharge also reached dsp as a larger spike.
+            spiky = discharge_like(burst)
+            # Separate twitches whose envelopes merged: each part is judged as a spike.
+            parts = self._part_twitches(burst, ctx) if spiky else []
+            if spiky and larger_twin(burst, ctx) is not None:
+                # The same discharge also reached dsp as a larger spike; the
+                # others inside it are still twitches of their own.
                 self.n_absorbed += 1
-                return None
+                return parts
             # A discharge-like burst gets the narrower window of a spike.
-            if discharge_like(burst):
+            if spiky:
                 gap = gap_edge(burst, ctx)
             else:
                 gap = near_gap(burst, ctx) if burst.duration_s < GAP_BURST_MAX_S else ""
             if gap:
                 # A brief burst at the edge of missing or stuck samples.
-                self.n_absorbed += 1
-                return None
+                self.n_absorbed += 1 + len(parts)
+                return []
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr,
                                  n_channels=len(self.channels))
             if d.trial_type in ("voluntary", "cramp") and self.cramp_model is not None:
                 d = self._second_opinion(burst, d)
+            if d.trial_type != "fasciculation":
+                # an artefact (a pop, a rail jump) has no twitches inside
+                self.n_absorbed += len(parts)
+                parts = []
+            elif parts and _covers_peak(burst):
+                return parts
+            elif parts:
+                # dsp found no spike of its own at the largest discharge: the
+                # burst's event stands for that one
+                d = Decision(d.trial_type, d.confidence,
+                             f"the largest of {len(parts) + 1} twitches within {_fmt_s(burst.duration_s)} on "
+                             f"{', '.join(burst.channels)}, {feature(burst, 'peak_snr'):.0f}x noise", "cluster")
         if d.subtype == "ecg" and math.isfinite(rr) and rr > 0:
             self._last_beat = (t_peak(burst), rr, frozenset(burst.channels))
         features = dict(burst.features)
@@ -375,7 +407,7 @@ class Classifier:
                 offset += tail
                 features["fade_tail_s"] = tail
                 extra_text += f"; end placed {tail:.1f} s after the signal sank into the noise, from its fade"
-        return Event(
+        return sorted(parts + [Event(
             channels=burst.channels,
             onset_s=burst.onset_s,
             offset_s=offset,
@@ -385,8 +417,44 @@ class Classifier:
             evidence=d.evidence + extra_text,
             subtype=d.subtype or subtype_extra,
             features=features,
-        )
+        )], key=lambda e: e.onset_s)
 
+    def _part_twitches(self, burst: Burst, ctx: Sequence[Burst]) -> list[Event]:
+        """One event per twitch inside a discharge-like burst: the parts dsp
+        found in it that the spike rules keep, judged among each other
+        (ripples and the same discharge on other channels are not twitches of
+        their own)."""
+        parts = burst.parts
+        # A spike elsewhere that is this burst's largest discharge seen
+        # smaller went into the burst (``absorbed_by``): the part at that
+        # peak stands for it and must not give way to it.
+        t = t_peak(burst)
+        pctx = [b for b in ctx if b is not burst
+                and not (b.kind == "spike" and same_discharge(b, burst, abs(t_peak(b) - t)))] + list(parts)
+        kept = []
+        for part in parts:
+            if absorbed_by(part, pctx):
+                continue
+            beats, rr = ecg_train(part, pctx) if beat_like(part) else (0, math.nan)
+            d = decide_spike(part, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(part, pctx))
+            if d.trial_type == "fasciculation" and heartbeat_part(part, pctx) is None:
+                kept.append((part, d))
+        self.n_absorbed += len(parts) - len(kept)
+        where = ", ".join(burst.channels)
+        if len(kept) == 1:
+            among = f"the one clear twitch in {_fmt_s(burst.duration_s)} of activity on {where}"
+        else:
+            among = f"one of {len(kept)} twitches within {_fmt_s(burst.duration_s)} on {where}"
+        out = []
+        for part, d in kept:
+            features = dict(part.features)
+            features.setdefault("t_peak_s", t_peak(part))
+            out.append(Event(
+                channels=part.channels, onset_s=part.onset_s, offset_s=part.offset_s, peak_uv=part.peak_uv,
+                trial_type="fasciculation", confidence=d.confidence, evidence=f"{d.evidence}; {among}",
+                subtype="cluster", features=features,
+            ))
+        return out
 
     def _second_opinion(self, burst: Burst, rules: Decision) -> Decision:
         """The trained model's say on a contraction the rules called voluntary or, unsure, a cramp

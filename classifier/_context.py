@@ -501,12 +501,12 @@ def larger_twin(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     for b in context:
         if b is burst or not (b.kind == "spike" or discharge_like(b)):
             continue
-        if _same_discharge(burst, b, abs(t_peak(b) - t)):
+        if same_discharge(burst, b, abs(t_peak(b) - t)):
             return b
     return None
 
 
-def _same_discharge(burst: Burst, other: Burst, dt: float) -> bool:
+def same_discharge(burst: Burst, other: Burst, dt: float) -> bool:
     """Is ``other``, peaking ``dt`` s from ``burst``, the same discharge seen larger?"""
     big = abs(other.peak_uv)
     fs = burst.features.get("fs", math.nan)
@@ -734,6 +734,10 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
             return f"a unit recruited or released at the edge of the contraction on {', '.join(b.channels)}"
         if not (b.kind == "spike" or discharge_like(b)):
             continue
+        for part in b.parts:
+            # a discharge-like burst's twitches are judged one by one (Classifier)
+            if same_discharge(burst, part, abs(t_peak(part) - t)):
+                return f"same discharge as the larger spike on {part.channels[0]}"
         dt = abs(t_peak(b) - t)
         big = abs(b.peak_uv)
         if b.kind == "spike" and dt <= REPEAT_HALF_S and same_unit(burst, b):
@@ -745,7 +749,7 @@ def absorbed_by(burst: Burst, context: Sequence[Burst]) -> str:
             and max(big, mine) <= DENSE_SIZE_RATIO * max(min(big, mine), 1e-9)
         ):
             dense += 1
-        if _same_discharge(burst, b, dt):
+        if same_discharge(burst, b, dt):
             return f"same discharge as the larger spike on {b.channels[0]}"
         if (
             ECHO_MIN_S <= t - t_peak(b) <= ECHO_S

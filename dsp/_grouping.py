@@ -11,7 +11,10 @@ Rules (issue 3):
   burst (never silently dropped);
 * spikes whose peaks chain within ``spike_group_s`` form one spike Burst,
   channels by peak SNR, strongest first;
-* overlapping sustained bursts on any channels form one Burst (union);
+* overlapping sustained bursts on any channels form one Burst (union); one
+  of at most ``parts_max_s`` carries the spikes dropped inside it, grouped
+  the same way, as ``Burst.parts`` (a cluster of twitches whose envelopes
+  merged is still counted twitch by twitch);
 * artefact intervals of one kind that overlap form one Burst; a pop is kept
   only when no other channel jumped within two blocks (a pop is one
   electrode, science.md 1.6).
@@ -23,6 +26,7 @@ import math
 import weakref
 from bisect import bisect_left
 from collections import deque
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numba
@@ -93,6 +97,7 @@ class Grouper:
         self.background_n = (max(1, round(PREVIEW_BACKGROUND_S * fs / pipe.block_n)) + 2) * pipe.block_n
         self.long_n = round(cfg.context_sustained_s * fs)
         self.sustained_min_n = round(cfg.sustained_min_s * fs)
+        self.parts_max_n = round(cfg.parts_max_s * fs)
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
         self.bridge_n = pipe._hold_n  # lost samples the filters carry on through
@@ -102,6 +107,7 @@ class Grouper:
         self._clip_off: dict[int, int] = {}  # per channel, where its latest clipping ended
         self.spikes: list[list] = []  # [c, on, off, peak_idx, peak]
         self.released: list[list] = []
+        self.inside: list[list] = []  # short spikes dropped inside a sustained run: [c, on, off, peak_idx, peak]
         self.segments: list[tuple[int, int, int]] = []  # accepted sustained (c, on, off), for coverage
         self.seg_pending: list[tuple[int, int, int]] = []
         self.arts: list[tuple[int, int, int, int]] = []  # (kind, c, on, off)
@@ -125,6 +131,7 @@ class Grouper:
         pad = round(0.125 * p.fs) + 2  # the raw window around a short burst (``_burst``)
         starts = [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.spikes]
         starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.released]
+        starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.inside]
         starts += [max(on, off - p._ring_n) - pad for _, on, off in self.seg_pending]
         starts += [max(on, off - p._ring_n) - pad for _, _, on, off in self.arts]
         starts += [idx - pad for _, idx, _ in self.pops]
@@ -211,6 +218,7 @@ class Grouper:
         the kernel state as of ``now`` (default: the pipeline's current one;
         a copy when the kernel already runs on the next segment)."""
         if not (self.spikes or self.released or self.seg_pending or self.arts or self.pops):
+            self.inside = []
             return []
         now = _BIG if now is None else now
         es = self.p._es if es is None else es
@@ -221,6 +229,11 @@ class Grouper:
         out += self._sustained_groups(now, es)
         out += self._artifact_groups(now, es)
         out += self._pop_bursts(now)
+        # spikes of runs released (or too long for parts) by now: a run of up
+        # to parts_max_n is released within hold_n of its end, its onset
+        # backdated by at most hold_n
+        horizon = now - 2 * self.hold_n - self.parts_max_n
+        self.inside = [s for s in self.inside if s[2] >= horizon]
         if len(self.segments) > 64:
             keep_after = now - self.hold_n - 60 * int(self.p.fs)
             self.segments = [s for s in self.segments if s[2] >= keep_after]
@@ -235,7 +248,10 @@ class Grouper:
                 keep.append(s)
                 continue
             if any(g[0] == c and g[1] <= off and g[2] >= on for g in self.segments):
-                continue  # part of a sustained burst
+                # part of a sustained burst; kept in case that is a cluster
+                if off - on <= self.spike_max_n:
+                    self.inside.append(s)
+                continue
             if off - on > self.spike_max_n:
                 self.seg_pending.append((c, on, off))
             else:
@@ -430,17 +446,46 @@ class Grouper:
                 j += 1
                 g_off = max(g_off, segs[j][2])
             busy = (es.su[:, 0] != 0) & (es.su[:, 1] <= g_off)
+            group = segs[i : j + 1]
+            short = g_off - min(s[1] for s in group) <= self.parts_max_n
             if (
                 now < g_off + self.hold_n
                 or busy.any()
                 or any(s[1] <= g_off and s[2] - s[1] > self.spike_max_n for s in self.spikes)
+                # a short run waits for the spikes inside it: they are its parts
+                or (short and any(self._inside(s, group) for s in self.spikes))
                 or self._blocked_by_active_spike(es, g_off, now, False)
             ):
                 break
-            out.append(self._burst("sustained", segs[i : j + 1]))
+            b = self._burst("sustained", group)
+            if short:
+                b = self._with_parts(b, group)
+            out.append(b)
             i = j + 1
         self.seg_pending = segs[i:]
         return out
+
+    @staticmethod
+    def _inside(spike: list, segs: list[tuple[int, int, int]]) -> bool:
+        return any(c == spike[0] and on <= spike[2] and off >= spike[1] for c, on, off in segs)
+
+    def _with_parts(self, b: Burst, segs: list[tuple[int, int, int]]) -> Burst:
+        """``b`` with the spikes dropped inside its runs ``segs`` as parts."""
+        mine, rest = [], []
+        for s in self.inside:
+            (mine if self._inside(s, segs) else rest).append(s)
+        self.inside = rest
+        if not mine:
+            return b
+        mine.sort(key=lambda s: (s[3], s[0]))
+        parts = []
+        i = 0
+        while i < len(mine):
+            j = self._chain_end(mine, i)
+            # no near_sustained feature: a part's own run is its parent
+            parts.append(self._burst("spike", [(m[0], m[1], m[2]) for m in mine[i : j + 1]]))
+            i = j + 1
+        return replace(b, parts=tuple(parts))
 
     def _artifact_groups(self, now: int, es) -> list[Burst]:
         if not self.arts:

@@ -150,6 +150,11 @@ class Burst:
         For ``kind == "artifact"``, one of ``ARTIFACT_KINDS``; else ``""``.
     features : mapping of str to float
         Measured features (see ``dsp.features`` for names and units).
+    parts : tuple of Burst
+        For a short ``sustained`` burst: the separate discharges dsp found
+        inside it (spike bursts, in time order), so a cluster of twitches
+        can be counted one by one (``DetectorConfig.parts_max_s``); else
+        empty.
     """
 
     channels: tuple[str, ...]
@@ -159,6 +164,7 @@ class Burst:
     kind: str
     artifact: str = ""
     features: Mapping[str, float] = field(default_factory=dict)
+    parts: tuple[Burst, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", _check_channels(self.channels, "Burst"))
@@ -171,6 +177,10 @@ class Burst:
         object.__setattr__(self, "offset_s", float(self.offset_s))
         object.__setattr__(self, "peak_uv", float(self.peak_uv))
         object.__setattr__(self, "features", _frozen_mapping(self.features))
+        parts = tuple(self.parts)
+        if any(not isinstance(b, Burst) or b.kind != "spike" for b in parts):
+            raise ValueError("Burst: parts must be spike Bursts")
+        object.__setattr__(self, "parts", parts)
 
     @property
     def duration_s(self) -> float:

@@ -80,6 +80,12 @@ class DetectorConfig:
         low-level cramp fires 6-25 pps per unit and must not fragment,
         science.md 0.2; 0.5 s keeps gym repetitions 0.5-1 s apart separate
         in the simulator).
+    parts_max_s : float
+        Sustained bursts up to this long carry the spikes dsp found inside
+        them on their own channels (``Burst.parts``), s: a cluster of
+        separate twitches merges into one envelope run but is counted twitch
+        by twitch (the classifier takes spiky runs up to 5 s for clusters,
+        ``classifier._rules.SPIKY_CLUSTER_MAX_S``).
     sustained_merge_duty : float
         ... but only while the candidate has been active (block RMS above the
         off threshold) for at least this fraction of its span: ECG beats
@@ -150,6 +156,7 @@ class DetectorConfig:
     sustained_min_s: float = 0.3
     sustained_merge_s: float = 0.5
     sustained_merge_duty: float = 0.5
+    parts_max_s: float = 5.0
     flat_ptp_uv: float = 1e-3
     flat_min_s: float = 0.25
     clip_run: int = 3

@@ -37,3 +37,11 @@ def test_burst_features_are_read_only():
         b.features["peak_snr"] = 1.0  # type: ignore[index]
     with pytest.raises(ValueError, match="artifact must be one of"):
         Burst(("a",), 0.0, 0.02, 40.0, "artifact", artifact="gremlin")
+
+
+def test_burst_parts_are_spike_bursts():
+    part = Burst(("a",), 0.1, 0.12, 40.0, "spike")
+    b = Burst(("a",), 0.0, 0.5, 90.0, "sustained", parts=[part])
+    assert b.parts == (part,)
+    with pytest.raises(ValueError, match="parts must be spike Bursts"):
+        Burst(("a",), 0.0, 0.5, 90.0, "sustained", parts=(b,))

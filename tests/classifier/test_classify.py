@@ -287,6 +287,46 @@ def test_spiky_or_brief_sustained_bursts_are_discharges_not_contractions():
     assert big.trial_type == "fasciculation" and "single large discharge" in big.evidence
 
 
+def _cluster(parts, t_peak_s, peak=90.0):
+    return Burst(("calf_1",), 20.0, 20.6, peak, "sustained", parts=tuple(parts),
+                 features={"env_cv": 0.9, "lf_ratio": 0.03, "peak_snr": 22.0, "t_peak_s": t_peak_s})
+
+
+def test_a_cluster_of_twitches_is_counted_twitch_by_twitch():
+    # dsp hands over the spikes inside a brief spiky run as its parts: each
+    # is a twitch, judged by the spike rules.
+    parts = [spike(20.05, peak=60.0), spike(20.3, peak=90.0), spike(20.5, peak=70.0)]
+    events = run([_cluster(parts, 20.306)])
+    assert [(e.trial_type, e.subtype) for e in events] == [("fasciculation", "cluster")] * 3
+    assert [e.features["t_peak_s"] for e in events] == pytest.approx([20.056, 20.306, 20.506])
+    assert all("one of 3 twitches within 600 ms on calf_1" in e.evidence for e in events)
+    # Where dsp found no part at the run's largest peak, the run's own event
+    # stands for that discharge.
+    events = run([_cluster([parts[0], parts[2]], 20.306)])
+    assert [e.features["t_peak_s"] for e in sorted(events, key=lambda e: e.features["t_peak_s"])] == pytest.approx(
+        [20.056, 20.306, 20.506])
+    (whole,) = [e for e in events if e.features["t_peak_s"] == pytest.approx(20.306)]
+    assert "the largest of 3 twitches" in whole.evidence
+    # A part that is the same discharge as a larger spike elsewhere, or a
+    # smaller spike that is a part's discharge, is counted once.
+    big_twin = spike(20.049, ch=("calf_2",), peak=200.0)
+    small_twin = spike(20.501, ch=("calf_3",), peak=30.0)
+    events = run([_cluster(parts, 20.306), big_twin, small_twin])
+    assert len(events) == 3
+    assert [e.channels for e in sorted(events, key=lambda e: e.onset_s)] == [("calf_2",), ("calf_1",), ("calf_1",)]
+    # A part is still a spike: too faint on one channel, it is no twitch.
+    faint = spike(20.4, peak=25.0, peak_snr=4.0)
+    assert len(run([_cluster([*parts, faint], 20.306)])) == 3
+
+
+def test_the_parts_of_a_contraction_are_not_twitches():
+    # A smooth 0.6 s burst is a brief contraction: its units are not twitches.
+    parts = [spike(20.05 + k * 0.1, peak=60.0) for k in range(5)]
+    smooth = Burst(("calf_1",), 20.0, 20.6, 90.0, "sustained", parts=tuple(parts),
+                   features={"env_cv": 0.3, "lf_ratio": 0.03, "fall_s": 0.1})
+    assert [e.trial_type for e in run([smooth])] == ["voluntary"]
+
+
 def test_brief_slow_sustained_burst_is_motion_and_regular_ones_are_ecg():
     (motion,) = run([sustained(5.0, 5.2, ch=CH, lf_ratio=6.0, env_cv=0.1)])
     assert (motion.trial_type, motion.subtype) == ("artifact", "motion")

@@ -37,6 +37,8 @@ def add_sustained(x: np.ndarray, fs: float, t0_s: float, t1_s: float, ch: int, r
 
 
 def burst_key(b) -> tuple:
-    """A comparable, NaN-safe fingerprint of a Burst (features included)."""
+    """A comparable, NaN-safe fingerprint of a Burst (features and parts included)."""
     feats = tuple(sorted((k, "nan" if np.isnan(v) else round(float(v), 9)) for k, v in b.features.items()))
-    return (b.kind, b.artifact, b.channels, round(b.onset_s, 9), round(b.offset_s, 9), round(b.peak_uv, 6), feats)
+    parts = tuple(burst_key(p) for p in b.parts)
+    return (b.kind, b.artifact, b.channels, round(b.onset_s, 9), round(b.offset_s, 9), round(b.peak_uv, 6), feats,
+            parts)

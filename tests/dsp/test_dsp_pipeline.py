@@ -76,6 +76,29 @@ def test_sustained_burst_timing_and_spikes_inside_are_absorbed(scene):
     assert np.isnan(b.features["phases"]) and np.isnan(b.features["wobble"])  # < 2 s
 
 
+def test_twitches_whose_envelopes_merge_are_the_parts_of_a_short_run():
+    # Five twitches 90 ms apart: from the second on, the envelope stays up
+    # and dsp reports one short sustained run, which carries each twitch
+    # as a spike Burst of its own, in time order, whatever the chunking.
+    x = noise(8000, 3, seed=5)
+    t = [add_spike(x, FS, 3.0 + k * 0.09, 0, peak) for k, peak in enumerate([150, 260, 120, 200, 180])]
+    whole = detect_bursts(x, FS, CH, mains_hz=None)
+    (run,) = _kinds(whole, "sustained")
+    assert run.channels == ("a",) and run.onset_s < t[1] and run.offset_s > t[-1]
+    peaks = [p.features["t_peak_s"] for p in run.parts]
+    assert len(peaks) == 4 and peaks == sorted(peaks)
+    assert all(abs(p - want) < 0.006 for p, want in zip(peaks, t[1:], strict=True))
+    assert all(p.kind == "spike" and p.channels == ("a",) and p.features["peak_snr"] > 15 for p in run.parts)
+    chunked, _ = _stream(x, [37, 512, 3])
+    assert sorted(map(burst_key, chunked), key=repr) == sorted(
+        map(burst_key, _stream(x, [x.shape[0]])[0]), key=repr)
+    # A long run (over parts_max_s) carries none: it is a contraction's units.
+    y = noise(12000, 3, seed=6)
+    add_sustained(y, FS, 2.0, 9.0, 1, 50.0)
+    (long_run,) = _kinds(detect_bursts(y, FS, CH, mains_hz=None), "sustained")
+    assert long_run.duration_s > DetectorConfig().parts_max_s and long_run.parts == ()
+
+
 def test_spike_features_are_plausible(scene):
     x, _ = scene
     b = _kinds(detect_bursts(x, FS, CH, mains_hz=None), "spike")[0]
@@ -332,15 +355,17 @@ def test_ongoing_reports_sustained_activity_while_it_lasts():
     assert seen[11.0][0][2] > seen[8.0][0][2]
 
 
-@pytest.mark.parametrize("device, seed", [("cyton_wifi_1000", 7002), ("ganglion_200", 7001)])
-def test_live_sized_chunks_give_the_bursts_of_long_chunks_on_a_busy_simulated_recording(device, seed):
+@pytest.mark.parametrize("device, scenario, seed", [("cyton_wifi_1000", "artifact_stress", 7002),
+                                                    ("ganglion_200", "artifact_stress", 7001),
+                                                    ("ganglion_200", "rest_frequent", 7003)])
+def test_live_sized_chunks_give_the_bursts_of_long_chunks_on_a_busy_simulated_recording(device, scenario, seed):
     # Two ways chunking once leaked into features, found by replaying the
     # evaluation suite in 0.1 s chunks: near_sustained was decided before a
     # sustained run whose onset is backdated into the spike's window had
     # opened (1 kHz); a dropout's lf_ratio read raw samples not yet in (200 Hz).
     from firmware_bridge import simulate
 
-    rec = simulate("artifact_stress", device=device, seed=seed)
+    rec = simulate(scenario, device=device, seed=seed)
 
     def run(chunk_s):
         pipe = Pipeline(rec.fs, rec.channels)
