@@ -34,6 +34,7 @@ import numpy as np
 
 from dsp import _floor
 from dsp._engine import ART_NAMES, EngineState
+from dsp._split import split_points
 from dsp._types import Burst
 from dsp.features import burst_features, member_stats
 
@@ -98,6 +99,11 @@ class Grouper:
         self.long_n = round(cfg.context_sustained_s * fs)
         self.sustained_min_n = round(cfg.sustained_min_s * fs)
         self.parts_max_n = round(cfg.parts_max_s * fs)
+        self.split_min_n = max(2, round(cfg.split_min_s * fs))
+        self.split_dip = cfg.split_dip
+        self.split_ratio = cfg.split_ratio
+        self.peak_snr = cfg.spike_peak_snr
+        self.spike_w = pipe._w
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
         self.bridge_n = pipe._hold_n  # lost samples the filters carry on through
@@ -143,9 +149,10 @@ class Grouper:
             for c in np.flatnonzero(out.sp_n):
                 for m in range(out.sp_n[c]):
                     on, off, pk = (int(v) for v in out.sp_rec[c, m])
-                    self.spikes.append([int(c), on, off, pk, float(out.sp_val[c, m])])
-                    if off - on <= self.spike_max_n:
-                        self.spike_times[c].append(pk)
+                    for s in self._split([int(c), on, off, pk, float(out.sp_val[c, m])]):
+                        self.spikes.append(s)
+                        if s[2] - s[1] <= self.spike_max_n:
+                            self.spike_times[c].append(s[3])
         if out.su_n.any():
             for c in np.flatnonzero(out.su_n):
                 for m in range(out.su_n[c]):
@@ -163,6 +170,32 @@ class Grouper:
                     item = (int(c), int(out.po_rec[c, m]), float(out.po_val[c, m]))
                     self.pops.append(item)
                     self.pop_seen.append(item)
+
+    def _split(self, s: list) -> list[list]:
+        """A spike run ``[c, on, off, peak_idx, peak]`` as one run per
+        discharge in it (``dsp._split``), each with its own peak."""
+        c, on, off = s[0], s[1], s[2]
+        if off - on <= self.split_min_n or off - on > self.spike_max_n:
+            return [s]
+        p = self.p
+        y, y0 = p._y_ring.get(on, off)
+        if y0 != on or y.shape[0] != off - on:
+            return [s]
+        # the floor the kernel held in that block (the same whatever the chunking)
+        b = on // p.block_n
+        nh, _ = p._noise_hist.get(b, b + 1)
+        if not nh.shape[0]:
+            return [s]
+        x = y[:, c]
+        cuts = split_points(x, peak_min=self.peak_snr * float(nh[0][c]), w=self.spike_w,
+                            min_sep=self.split_min_n, dip=self.split_dip, ratio=self.split_ratio)
+        if not cuts:
+            return [s]
+        out = []
+        for a, b in zip([0, *cuts], [*cuts, off - on], strict=True):
+            k = a + int(np.argmax(np.abs(x[a:b])))
+            out.append([c, on + a, on + b, on + k, float(abs(x[k]))])
+        return out
 
     def _add_art(self, kind: int, c: int, on: int, off: int) -> None:
         if kind == _FLAT and self._clip_goes_on(c, on):
@@ -197,7 +230,7 @@ class Grouper:
         for c in range(p.n_channels):
             if es.sp[c, 0] == 1:
                 on = max(int(es.sp[c, 1]) - shift, 0)
-                self.spikes.append([c, on, max(end - shift, on + 1), int(es.sp[c, 2]), float(es.sp_peak[c])])
+                self.spikes += self._split([c, on, max(end - shift, on + 1), int(es.sp[c, 2]), float(es.sp_peak[c])])
                 es.sp[c, 0] = 0
             if es.su[c, 0] != 0:
                 on = int(es.su[c, 1])

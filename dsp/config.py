@@ -86,6 +86,13 @@ class DetectorConfig:
         separate twitches merges into one envelope run but is counted twitch
         by twitch (the classifier takes spiky runs up to 5 s for clusters,
         ``classifier._rules.SPIKY_CLUSTER_MAX_S``).
+    split_min_s, split_dip, split_ratio : float
+        One spike run is cut into two discharges when two energy humps lie
+        at least ``split_min_s`` apart (s; a MUAP's own phases lie closer),
+        the energy between them falls to ``split_dip`` of the smaller hump,
+        and the smaller's peak is ``split_ratio`` of the larger's or more
+        (a doublet is one unit firing twice; a filter's after-swing is far
+        smaller). See ``dsp._split``.
     sustained_merge_duty : float
         ... but only while the candidate has been active (block RMS above the
         off threshold) for at least this fraction of its span: ECG beats
@@ -157,6 +164,9 @@ class DetectorConfig:
     sustained_merge_s: float = 0.5
     sustained_merge_duty: float = 0.5
     parts_max_s: float = 5.0
+    split_min_s: float = 0.02
+    split_dip: float = 0.4
+    split_ratio: float = 0.6
     flat_ptp_uv: float = 1e-3
     flat_min_s: float = 0.25
     clip_run: int = 3
