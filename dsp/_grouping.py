@@ -81,6 +81,18 @@ def _median_level(buf, cap, start, end, a0, a1, b0, b1, chans, nz):  # pragma: n
     return best
 
 
+def _ranges(members: list[list]) -> list[tuple[int, int, int]]:
+    """(channel, on, off) of a spike group's members. Where one is a piece
+    of a cut run (``Grouper._split``), the others are read over that piece's
+    span only: a run on another channel may cover both discharges, and over
+    its whole span the burst would take the other one's peak as its own."""
+    pieces = [m for m in members if len(m) > 5]
+    if not pieces:
+        return [(m[0], m[1], m[2]) for m in members]
+    lo, hi = min(m[1] for m in pieces), max(m[2] for m in pieces)
+    return [(m[0], min(max(m[1], lo), hi - 1), max(min(m[2], hi), min(max(m[1], lo), hi - 1) + 1)) for m in members]
+
+
 class Grouper:
     """Holds pending per-channel events of one Pipeline and releases Bursts."""
 
@@ -194,7 +206,7 @@ class Grouper:
         out = []
         for a, b in zip([0, *cuts], [*cuts, off - on], strict=True):
             k = a + int(np.argmax(np.abs(x[a:b])))
-            out.append([c, on + a, on + b, on + k, float(abs(x[k]))])
+            out.append([c, on + a, on + b, on + k, float(abs(x[k])), True])  # True: a piece of a cut run
         return out
 
     def _add_art(self, kind: int, c: int, on: int, off: int) -> None:
@@ -336,7 +348,7 @@ class Grouper:
                 "sustained_here": 1.0 if here else 0.0,
                 "background_snr": self._background(members, final=True),
             }
-            out.append(self._burst("spike", [(m[0], m[1], m[2]) for m in members], extra=context))
+            out.append(self._burst("spike", _ranges(members), extra=context))
             i = j + 1
         self.released = rel[i:]
         return out
@@ -386,7 +398,7 @@ class Grouper:
                 "sustained_here": 1.0 if here else 0.0,
                 "background_snr": self._background(members),
             }
-            out.append(self._burst("spike", [(m[0], m[1], m[2]) for m in members], extra=context))
+            out.append(self._burst("spike", _ranges(members), extra=context))
             i = j + 1
         if len(self._previewed) > 4096:
             oldest = min(s[3] for s in self.spikes + self.released) if (self.spikes or self.released) else _BIG
@@ -516,7 +528,7 @@ class Grouper:
         while i < len(mine):
             j = self._chain_end(mine, i)
             # no near_sustained feature: a part's own run is its parent
-            parts.append(self._burst("spike", [(m[0], m[1], m[2]) for m in mine[i : j + 1]]))
+            parts.append(self._burst("spike", _ranges(mine[i : j + 1])))
             i = j + 1
         return replace(b, parts=tuple(parts))
 

@@ -59,3 +59,19 @@ def test_a_doublet_reaches_the_classifier_as_two_spikes_at_any_rate(fs):
     chunked += pipe.flush()
     whole = detect_bursts(x, fs, CH, mains_hz=None)
     assert sorted(map(burst_key, chunked), key=repr) == sorted(map(burst_key, whole), key=repr)
+
+
+def test_a_cut_discharge_seen_on_a_second_channel_spans_only_itself():
+    # On channel b the first discharge is small, so b's run is not cut and
+    # covers both; the second discharge's burst is read over its own piece.
+    fs = 250.0
+    x = noise(int(8 * fs), 3, seed=4)
+    first = add_spike(x, fs, 3.0, 0, 120.0, lam_s=0.003)
+    second = add_spike(x, fs, 3.03, 0, 100.0, lam_s=0.003)
+    add_spike(x, fs, 3.0, 1, 30.0, lam_s=0.003)
+    add_spike(x, fs, 3.03, 1, 80.0, lam_s=0.003)
+    a, b = [s for s in detect_bursts(x, fs, CH, mains_hz=None) if s.kind == "spike"]
+    assert a.channels == b.channels == ("a", "b")
+    assert a.features["t_peak_s"] == pytest.approx(first, abs=0.006)
+    assert b.features["t_peak_s"] == pytest.approx(second, abs=0.006)
+    assert a.offset_s <= b.onset_s and b.offset_s - b.onset_s <= 0.04
