@@ -322,7 +322,7 @@ class Classifier:
         of twitches, one per twitch inside it (``Burst.parts``)."""
         subtype_extra = ""
         extra_text = ""
-        parts: list[Event] = []
+        twitches: list[Event] = []
         # A beat partner, containing artefact or neighbouring spike ends after
         # t_peak - WINDOW_S; an overlapping burst ends after the onset.
         since = min(t_peak(burst) - WINDOW_S, burst.onset_s)
@@ -365,12 +365,12 @@ class Classifier:
         else:
             spiky = discharge_like(burst)
             # Separate twitches whose envelopes merged: each part is judged as a spike.
-            parts = self._part_twitches(burst, ctx) if spiky else []
+            twitches = self._part_twitches(burst, ctx) if spiky else []
             if spiky and larger_twin(burst, ctx) is not None:
                 # The same discharge also reached dsp as a larger spike; the
                 # others inside it are still twitches of their own.
                 self.n_absorbed += 1
-                return parts
+                return twitches
             # A discharge-like burst gets the narrower window of a spike.
             if spiky:
                 gap = gap_edge(burst, ctx)
@@ -378,23 +378,23 @@ class Classifier:
                 gap = near_gap(burst, ctx) if burst.duration_s < GAP_BURST_MAX_S else ""
             if gap:
                 # A brief burst at the edge of missing or stuck samples.
-                self.n_absorbed += 1 + len(parts)
+                self.n_absorbed += 1 + len(twitches)
                 return []
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr,
                                  n_channels=len(self.channels))
             if d.trial_type in ("voluntary", "cramp") and self.cramp_model is not None:
                 d = self._second_opinion(burst, d)
             if d.trial_type != "fasciculation":
-                # an artefact (a pop, a rail jump) has no twitches inside
-                self.n_absorbed += len(parts)
-                parts = []
-            elif parts and _covers_peak(burst):
-                return parts
-            elif parts:
+                # the units of a contraction, or pieces of an artefact, are no twitches
+                self.n_absorbed += len(twitches)
+                twitches = []
+            elif twitches and _covers_peak(burst):
+                return twitches
+            elif twitches:
                 # dsp found no spike of its own at the largest discharge: the
                 # burst's event stands for that one
                 d = Decision(d.trial_type, d.confidence,
-                             f"the largest of {len(parts) + 1} twitches within {_fmt_s(burst.duration_s)} on "
+                             f"the largest of {len(twitches) + 1} twitches within {_fmt_s(burst.duration_s)} on "
                              f"{', '.join(burst.channels)}, {feature(burst, 'peak_snr'):.0f}x noise", "cluster")
         if d.subtype == "ecg" and math.isfinite(rr) and rr > 0:
             self._last_beat = (t_peak(burst), rr, frozenset(burst.channels))
@@ -407,7 +407,7 @@ class Classifier:
                 offset += tail
                 features["fade_tail_s"] = tail
                 extra_text += f"; end placed {tail:.1f} s after the signal sank into the noise, from its fade"
-        return sorted(parts + [Event(
+        return sorted(twitches + [Event(
             channels=burst.channels,
             onset_s=burst.onset_s,
             offset_s=offset,
