@@ -192,3 +192,41 @@ def sos_filter_reference(
             i = j
         y[~np.isfinite(x64[:, c]), c] = 0.0
     return y.astype(np.float32), state
+
+
+def split_points_reference(y: np.ndarray, *, peak_min: float, w: int, min_sep: int, dip: float, ratio: float) -> list[int]:
+    """numpy version of ``dsp._split.split_points`` (same arguments and result).
+    """
+    n = y.shape[0]
+    if n <= min_sep or not np.all(np.isfinite(y)):
+        return []
+    y = y.astype(np.float64)
+    e = np.convolve(y * y, np.ones(w) / w, mode="same")
+    a = np.abs(y)
+    # the largest |y| within a window of each sample: a hump's peak
+    pad = np.pad(a, w, constant_values=0.0)
+    near = np.lib.stride_tricks.sliding_window_view(pad, 2 * w + 1).max(axis=1)
+    up = np.r_[True, e[1:] >= e[:-1]]
+    down = np.r_[e[:-1] > e[1:], True]
+    humps = np.flatnonzero(up & down & (near >= peak_min))
+    if humps.size < 2:
+        return []
+    keep: list[int] = []
+    for i in humps[np.argsort(-e[humps], kind="stable")]:
+        if all(abs(int(i) - j) >= min_sep for j in keep):
+            keep.append(int(i))
+    keep.sort()
+    cuts = []
+    k = 0
+    while k + 1 < len(keep):
+        h0, h1 = keep[k], keep[k + 1]
+        m = h0 + int(np.argmin(e[h0 : h1 + 1]))
+        p0, p1 = near[h0], near[h1]
+        if e[m] <= dip * min(e[h0], e[h1]) and min(p0, p1) >= ratio * max(p0, p1):
+            cuts.append(m)
+            k += 1
+        elif e[h0] >= e[h1]:
+            keep.pop(k + 1)  # one discharge: the larger hump stands for it
+        else:
+            keep.pop(k)
+    return cuts

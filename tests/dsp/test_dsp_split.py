@@ -7,6 +7,7 @@ import pytest
 from dsp_synth import add_spike, burst_key, hr1, noise
 
 from dsp import Chunk, Pipeline, detect_bursts
+from dsp._reference import split_points_reference
 from dsp._split import split_points
 
 CH = ("a", "b", "c")
@@ -24,6 +25,21 @@ def _run(*peaks_at: tuple[int, float], n: int = 40) -> np.ndarray:
 def test_two_equal_discharges_apart_are_cut_between_them():
     (cut,) = split_points(_run((2, 20.0), (20, 18.0)), **KW)
     assert 10 <= cut <= 24
+
+
+def test_the_compiled_cut_matches_the_numpy_reference_on_random_runs():
+    rng = np.random.default_rng(0)
+    n_cut = 0
+    for _ in range(3000):
+        n = int(rng.integers(3, 120))
+        y = rng.normal(0.0, 1.0, n) * rng.choice([1.0, 5.0, 20.0], n)
+        kw = dict(peak_min=float(rng.choice([2.0, 4.0, 8.0])), w=int(rng.integers(1, min(n, 9) + 1)),
+                  min_sep=int(rng.integers(2, 25)), dip=float(rng.choice([0.2, 0.4, 0.8])),
+                  ratio=float(rng.choice([0.3, 0.6])))
+        want = split_points_reference(y, **kw)
+        assert split_points(y, **kw) == want
+        n_cut += bool(want)
+    assert 500 < n_cut < 2900  # both outcomes are exercised
 
 
 def test_one_discharge_its_small_after_swing_or_close_phases_stay_whole():
