@@ -90,7 +90,11 @@ def _ranges(members: list[list]) -> list[tuple[int, int, int]]:
     if not pieces:
         return [(m[0], m[1], m[2]) for m in members]
     lo, hi = min(m[1] for m in pieces), max(m[2] for m in pieces)
-    return [(m[0], min(max(m[1], lo), hi - 1), max(min(m[2], hi), min(max(m[1], lo), hi - 1) + 1)) for m in members]
+    out = []
+    for m in members:
+        on = min(max(m[1], lo), hi - 1)
+        out.append((m[0], on, max(min(m[2], hi), on + 1)))
+    return out
 
 
 class Grouper:
@@ -123,7 +127,7 @@ class Grouper:
         self.raw_pad_n = round(0.125 * fs) + 2  # how far a brief burst's raw window reaches past it
         self._art_merge_n = round(cfg.artifact_merge_s * fs)
         self._clip_off: dict[int, int] = {}  # per channel, where its latest clipping ended
-        self.spikes: list[list] = []  # [c, on, off, peak_idx, peak]
+        self.spikes: list[list] = []  # [c, on, off, peak_idx, peak], + True for a piece of a cut run
         self.released: list[list] = []
         self.inside: list[list] = []  # short spikes dropped inside a sustained run: [c, on, off, peak_idx, peak]
         self.segments: list[tuple[int, int, int]] = []  # accepted sustained (c, on, off), for coverage
