@@ -11,7 +11,7 @@ from dsp._reference import split_points_reference
 from dsp._split import split_points
 
 CH = ("a", "b", "c")
-KW = dict(peak_min=4.0, w=3, min_sep=5, dip=0.4, ratio=0.6)
+KW = {"peak_min": 4.0, "w": 3, "min_sep": 5, "dip": 0.4, "ratio": 0.6}
 
 
 def _run(*peaks_at: tuple[int, float], n: int = 40) -> np.ndarray:
@@ -33,9 +33,9 @@ def test_the_compiled_cut_matches_the_numpy_reference_on_random_runs():
     for _ in range(3000):
         n = int(rng.integers(3, 120))
         y = rng.normal(0.0, 1.0, n) * rng.choice([1.0, 5.0, 20.0], n)
-        kw = dict(peak_min=float(rng.choice([2.0, 4.0, 8.0])), w=int(rng.integers(1, min(n, 9) + 1)),
-                  min_sep=int(rng.integers(2, 25)), dip=float(rng.choice([0.2, 0.4, 0.8])),
-                  ratio=float(rng.choice([0.3, 0.6])))
+        kw = {"peak_min": float(rng.choice([2.0, 4.0, 8.0])), "w": int(rng.integers(1, min(n, 9) + 1)),
+              "min_sep": int(rng.integers(2, 25)), "dip": float(rng.choice([0.2, 0.4, 0.8])),
+              "ratio": float(rng.choice([0.3, 0.6]))}
         want = split_points_reference(y, **kw)
         assert split_points(y, **kw) == want
         n_cut += bool(want)
