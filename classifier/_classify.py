@@ -344,14 +344,11 @@ class Classifier:
                                  f"heartbeat (ECG): slow waves of one of {beats} regular beats at {60 / rr:.0f} "
                                  f"per minute on {', '.join(burst.channels)}", "ecg")
         elif burst.kind == "spike":
-            why = absorbed_by(burst, ctx)
-            if why:
+            judged = self._judge_spike(burst, ctx, beats, rr)
+            if judged is None:
                 self.n_absorbed += 1
                 return []
-            d = decide_spike(burst, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(burst, ctx))
-            if d.trial_type == "fasciculation" and heartbeat_part(burst, ctx) is not None:
-                self.n_absorbed += 1
-                return []
+            d = judged
             if d.trial_type == "fasciculation":
                 t = t_peak(burst)
                 self._recent_fp = [(tp, b) for tp, b in self._recent_fp if t - tp <= DOUBLET_MAX_S]
@@ -364,13 +361,11 @@ class Classifier:
                 self._recent_fp.append((t, burst))
         else:
             spiky = discharge_like(burst)
-            # Separate twitches whose envelopes merged: each part is judged as a spike.
-            twitches = self._part_twitches(burst, ctx) if spiky else []
             if spiky and larger_twin(burst, ctx) is not None:
                 # The same discharge also reached dsp as a larger spike; the
                 # others inside it are still twitches of their own.
                 self.n_absorbed += 1
-                return twitches
+                return self._part_twitches(burst, ctx)
             # A discharge-like burst gets the narrower window of a spike.
             if spiky:
                 gap = gap_edge(burst, ctx)
@@ -378,17 +373,19 @@ class Classifier:
                 gap = near_gap(burst, ctx) if burst.duration_s < GAP_BURST_MAX_S else ""
             if gap:
                 # A brief burst at the edge of missing or stuck samples.
-                self.n_absorbed += 1 + len(twitches)
+                self.n_absorbed += 1 + (len(burst.parts) if spiky else 0)
                 return []
             d = decide_sustained(burst, motion_overlap=motion_overlap(burst, ctx), ecg_beats=beats, rr_s=rr,
                                  n_channels=len(self.channels))
             if d.trial_type in ("voluntary", "cramp") and self.cramp_model is not None:
                 d = self._second_opinion(burst, d)
-            if d.trial_type != "fasciculation":
+            if spiky and d.trial_type != "fasciculation":
                 # the units of a contraction, or pieces of an artefact, are no twitches
-                self.n_absorbed += len(twitches)
-                twitches = []
-            elif twitches and _covers_peak(burst):
+                self.n_absorbed += len(burst.parts)
+            elif spiky:
+                # separate twitches whose envelopes merged: each part is judged as a spike
+                twitches = self._part_twitches(burst, ctx)
+            if twitches and _covers_peak(burst):
                 return twitches
             elif twitches:
                 # dsp found no spike of its own at the largest discharge: the
@@ -419,6 +416,17 @@ class Classifier:
             features=features,
         )], key=lambda e: e.onset_s)
 
+    @staticmethod
+    def _judge_spike(spike: Burst, ctx: Sequence[Burst], beats: int, rr: float) -> Decision | None:
+        """The spike rules' decision, or None when the spike is part of
+        something else (``absorbed_by``) or a twitch-like part of a heartbeat."""
+        if absorbed_by(spike, ctx):
+            return None
+        d = decide_spike(spike, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(spike, ctx))
+        if d.trial_type == "fasciculation" and heartbeat_part(spike, ctx) is not None:
+            return None
+        return d
+
     def _part_twitches(self, burst: Burst, ctx: Sequence[Burst]) -> list[Event]:
         """One event per twitch inside a discharge-like burst: the parts dsp
         found in it that the spike rules keep, judged among each other
@@ -433,11 +441,9 @@ class Classifier:
                 and not (b.kind == "spike" and same_discharge(b, burst, abs(t_peak(b) - t)))] + list(parts)
         kept = []
         for part in parts:
-            if absorbed_by(part, pctx):
-                continue
             beats, rr = ecg_train(part, pctx) if beat_like(part) else (0, math.nan)
-            d = decide_spike(part, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(part, pctx))
-            if d.trial_type == "fasciculation" and heartbeat_part(part, pctx) is None:
+            d = self._judge_spike(part, pctx, beats, rr)
+            if d is not None and d.trial_type == "fasciculation":
                 kept.append((part, d))
         self.n_absorbed += len(parts) - len(kept)
         where = ", ".join(burst.channels)

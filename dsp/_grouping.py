@@ -116,10 +116,6 @@ class Grouper:
         self.sustained_min_n = round(cfg.sustained_min_s * fs)
         self.parts_max_n = round(cfg.parts_max_s * fs)
         self.split_min_n = max(2, round(cfg.split_min_s * fs))
-        self.split_dip = cfg.split_dip
-        self.split_ratio = cfg.split_ratio
-        self.peak_snr = cfg.spike_peak_snr
-        self.spike_w = pipe._w
         self.hold_n = (pipe._n_env + 1) * pipe.block_n
         self.pop_n = round(cfg.pop_s * fs)
         self.bridge_n = pipe._hold_n  # lost samples the filters carry on through
@@ -203,8 +199,9 @@ class Grouper:
         if not nh.shape[0]:
             return [s]
         x = y[:, c]
-        cuts = split_points(x, peak_min=self.peak_snr * float(nh[0][c]), w=self.spike_w,
-                            min_sep=self.split_min_n, dip=self.split_dip, ratio=self.split_ratio)
+        cfg = p.config
+        cuts = split_points(x, peak_min=cfg.spike_peak_snr * float(nh[0][c]), w=p._w,
+                            min_sep=self.split_min_n, dip=cfg.split_dip, ratio=cfg.split_ratio)
         if not cuts:
             return [s]
         out = []
