@@ -41,6 +41,7 @@ from classifier._context import (
     steep_edge,
 )
 from classifier._cramp_model import CrampModel, load_cramp_model
+from classifier._rhythm import COMPLEX_SPAN_S, RHYTHM_BACK_S, rhythm_part
 from classifier._rules import (
     AMBIGUOUS_CRAMP_CONFIDENCE,
     NO_REPETITION,
@@ -260,7 +261,11 @@ class Classifier:
                 continue
             beats, rr = ecg_train(b, ctx, PREVIEW_WINDOW_S) if beat_like(b) else (0, math.nan)
             d = decide_spike(b, ecg_beats=beats, rr_s=rr)
-            if d.trial_type != "fasciculation" or heartbeat_part(b, ctx, PREVIEW_WINDOW_S) is not None:
+            if (
+                d.trial_type != "fasciculation"
+                or heartbeat_part(b, ctx, PREVIEW_WINDOW_S) is not None
+                or rhythm_part(b, ctx, ahead_s=0.0)
+            ):
                 continue
             features = dict(b.features)
             features.setdefault("t_peak_s", t)
@@ -416,14 +421,17 @@ class Classifier:
             features=features,
         )], key=lambda e: e.onset_s)
 
-    @staticmethod
-    def _judge_spike(spike: Burst, ctx: Sequence[Burst], beats: int, rr: float) -> Decision | None:
+    def _judge_spike(self, spike: Burst, ctx: Sequence[Burst], beats: int, rr: float) -> Decision | None:
         """The spike rules' decision, or None when the spike is part of
-        something else (``absorbed_by``) or a twitch-like part of a heartbeat."""
+        something else (``absorbed_by``) or a twitch-like part of a heartbeat
+        (beside a larger beat, or in a steady heart rhythm)."""
         if absorbed_by(spike, ctx):
             return None
         d = decide_spike(spike, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(spike, ctx))
-        if d.trial_type == "fasciculation" and heartbeat_part(spike, ctx) is not None:
+        if d.trial_type == "fasciculation" and (
+            heartbeat_part(spike, ctx) is not None
+            or rhythm_part(spike, self._context(spike, t_peak(spike) - RHYTHM_BACK_S - COMPLEX_SPAN_S))
+        ):
             return None
         return d
 
