@@ -5,16 +5,16 @@ three brief pieces (the R, the S, a side lobe) tens of ms apart, and which
 channels each piece reaches flickers from beat to beat. ``ecg_train`` needs a
 train on the same channels, and ``heartbeat_part`` a larger beat beside the
 piece, so many such pieces were called twitches: on tuning seeds 1-30 at 200
-Hz, 511 of the 711 false twitches lay within 0.1 s of a heartbeat, 302 of them
-in the five recordings of one seed with a strong ECG.
+Hz, 511 of the 711 false twitches lay within 0.1 s of a heartbeat, and the five
+recordings of one seed with a strong ECG gave 302 false twitches near beats.
 
 Here the brief bursts that share a channel with a spike are grouped into
 "complexes" (gaps under ``COMPLEX_GAP_S``, at most ``COMPLEX_SPAN_S`` long:
 one heartbeat each), and the spike counts as part of a heartbeat when its
 complex is one of ``RHYTHM_MIN_BEATS`` or more similar complexes a heart period
 apart (a beat may be missing now and then) in the last ``RHYTHM_BACK_S`` s and
-the next seconds. A heart keeps that
-up for minutes; twitches come at random (science.md 1.1, 1.6), so they do not.
+the next seconds. A heart keeps that up for minutes; twitches come at random
+(science.md 1.1, 1.6), so they do not.
 The time allowed per period (``RHYTHM_TOLERANCE``) is wide because a complex's
 first piece is the R in one beat and the S in the next, and RR varies (HRV
 SDNN 20-80 ms, science.md 3.3).
@@ -127,26 +127,34 @@ def heart_rhythm(burst: Burst, context: Sequence[Burst], ahead_s: float = WINDOW
         ref = sizes[j]
         beats, periods = {me, j}, [rr]
         for step in (1, -1):
-            k = max(me, j) if step > 0 else min(me, j)
-            while True:
-                period = statistics.median(periods)
-                for n_periods in range(1, RHYTHM_MAX_SKIP + 2):
-                    want = times[k] + step * n_periods * period
-                    a = bisect.bisect_left(times, want - RHYTHM_TOLERANCE * period)
-                    b = bisect.bisect_right(times, want + RHYTHM_TOLERANCE * period)
-                    near = [i for i in range(a, b) if (i - k) * step > 0 and member(i, ref)]
-                    if near:
-                        break
-                if not near:
-                    break
-                nxt = min(near, key=lambda i: abs(times[i] - want))
-                periods.append(abs(times[nxt] - times[k]) / n_periods)
-                beats.add(nxt)
-                k = nxt
+            beats.update(_walk(times, max(me, j) if step > 0 else min(me, j), step, periods,
+                               lambda k, ref=ref: member(k, ref)))
         if len(beats) > best[0]:
             others = [sizes[i] for i in beats if i != me and sizes[i] > 0]
             best = (len(beats), statistics.median(periods), statistics.median(others) if others else math.nan)
     return best
+
+
+def _walk(times: list[float], k: int, step: int, periods: list[float], member) -> list[int]:
+    """Complexes one period after another from complex ``k`` (``step`` +1:
+    later, -1: earlier), skipping at most ``RHYTHM_MAX_SKIP`` in a row; each
+    found one's period is appended to ``periods``."""
+    found = []
+    while True:
+        period = statistics.median(periods)
+        for n_periods in range(1, RHYTHM_MAX_SKIP + 2):
+            want = times[k] + step * n_periods * period
+            a = bisect.bisect_left(times, want - RHYTHM_TOLERANCE * period)
+            b = bisect.bisect_right(times, want + RHYTHM_TOLERANCE * period)
+            near = [i for i in range(a, b) if (i - k) * step > 0 and member(i)]
+            if near:
+                break
+        else:
+            return found
+        nxt = min(near, key=lambda i: abs(times[i] - want))
+        periods.append(abs(times[nxt] - times[k]) / n_periods)
+        found.append(nxt)
+        k = nxt
 
 
 def rhythm_part(burst: Burst, context: Sequence[Burst], ahead_s: float = WINDOW_S) -> bool:
