@@ -63,8 +63,9 @@ GAP_BURST_MAX_S = 2.0
 #: A preview looks for a heartbeat train this far back, s: as many beats as
 #: the final decision sees on both sides of a spike.
 PREVIEW_WINDOW_S = 2 * WINDOW_S
-#: Previewed spikes kept as context for later previews, s.
-RETAIN_PREVIEW_S = PREVIEW_WINDOW_S + 0.5
+#: Previewed spikes kept as context for later previews, s: as far back as a
+#: train, or a heart rhythm (``classifier._rhythm``), is looked for.
+RETAIN_PREVIEW_S = max(PREVIEW_WINDOW_S, RHYTHM_BACK_S + COMPLEX_SPAN_S) + 0.5
 #: A preview's confidence is its final rule's times this: the seconds after
 #: the discharge (heartbeats, a contraction starting) are not seen yet.
 PREVIEW_CONFIDENCE = 0.6
@@ -252,7 +253,8 @@ class Classifier:
             # before its final burst; contractions and artefacts from history.
             lo = min(t - PREVIEW_WINDOW_S, b.onset_s)
             i = bisect.bisect_left(self._history_off, lo)
-            ctx = [h for h in self._history[i:] if h.kind != "spike"] + gaps + self._previews
+            recent = [p for p in self._previews if t - t_peak(p) <= PREVIEW_WINDOW_S + 0.5]
+            ctx = [h for h in self._history[i:] if h.kind != "spike"] + gaps + recent
             if absorbed_by(b, ctx):
                 continue
             if b.features.get("background_snr", 0.0) >= PREVIEW_BACKGROUND_MAX:
@@ -264,7 +266,7 @@ class Classifier:
             if (
                 d.trial_type != "fasciculation"
                 or heartbeat_part(b, ctx, PREVIEW_WINDOW_S) is not None
-                or rhythm_part(b, ctx, ahead_s=0.0)
+                or self._preview_rhythm(b, t, gaps)
             ):
                 continue
             features = dict(b.features)
@@ -279,6 +281,13 @@ class Classifier:
                 features=features,
             ))
         return out
+
+    def _preview_rhythm(self, spike: Burst, t: float, gaps: list[Burst]) -> bool:
+        """``rhythm_part`` on what a preview knows: the previewed spikes and
+        the decided bursts of the last ``RHYTHM_BACK_S`` s, nothing ahead."""
+        j = bisect.bisect_left(self._history_off, t - RHYTHM_BACK_S - COMPLEX_SPAN_S)
+        ctx = [h for h in self._history[j:] if h.kind != "spike"] + gaps + self._previews
+        return rhythm_part(spike, ctx, ahead_s=0.0)
 
     def _expected_beat(self, burst: Burst, t: float) -> bool:
         """Does spike ``burst`` (peak ``t`` s) fall where the last decided

@@ -106,3 +106,17 @@ def test_streaming_equals_classify_with_a_heart_rhythm_and_twitches(seed):
         streamed += clf.feed(bursts[i:i + n])
         i += n
     assert streamed + clf.flush() == offline
+
+
+def test_preview_knows_a_heart_rhythm_from_the_previews_of_the_last_seconds():
+    bursts, beat_times = heartbeats(3, stop=30.0)
+    clf = Classifier(200.0, CH)
+    calls = {b.features["t_peak_s"]: clf.preview([b]) for b in sorted(bursts, key=lambda b: b.features["t_peak_s"])}
+    early = [t for t, c in calls.items() if t < 3.0 and c]
+    late = [t for t, c in calls.items() if t > 12.0]
+    # Too little rhythm in the first seconds: those pieces look like twitches.
+    assert early
+    # Once 10 s of it are behind, most pieces get no provisional call ...
+    assert sum(1 for t in late if calls[t]) <= 0.2 * len(late)
+    # ... but a spike on a channel the heart does not reach still does.
+    assert len(clf.preview([piece(beat_times[-1] + 0.01, ("calf_4",))])) == 1
