@@ -63,9 +63,11 @@ GAP_BURST_MAX_S = 2.0
 #: A preview looks for a heartbeat train this far back, s: as many beats as
 #: the final decision sees on both sides of a spike.
 PREVIEW_WINDOW_S = 2 * WINDOW_S
-#: Previewed spikes kept as context for later previews, s: as far back as a
-#: train, or a heart rhythm (``classifier._rhythm``), is looked for.
-RETAIN_PREVIEW_S = max(PREVIEW_WINDOW_S, RHYTHM_BACK_S + COMPLEX_SPAN_S) + 0.5
+#: Earlier previewed spikes the preview rules look at, s.
+PREVIEW_CONTEXT_S = PREVIEW_WINDOW_S + 0.5
+#: Previewed spikes kept, s: as far back as a heart rhythm
+#: (``classifier._rhythm``) is looked for.
+RETAIN_PREVIEW_S = max(PREVIEW_CONTEXT_S, RHYTHM_BACK_S + COMPLEX_SPAN_S + 0.5)
 #: A preview's confidence is its final rule's times this: the seconds after
 #: the discharge (heartbeats, a contraction starting) are not seen yet.
 PREVIEW_CONFIDENCE = 0.6
@@ -253,7 +255,7 @@ class Classifier:
             # before its final burst; contractions and artefacts from history.
             lo = min(t - PREVIEW_WINDOW_S, b.onset_s)
             i = bisect.bisect_left(self._history_off, lo)
-            recent = [p for p in self._previews if t - t_peak(p) <= PREVIEW_WINDOW_S + 0.5]
+            recent = [p for p in self._previews if t - t_peak(p) <= PREVIEW_CONTEXT_S]
             ctx = [h for h in self._history[i:] if h.kind != "spike"] + gaps + recent
             if absorbed_by(b, ctx):
                 continue
