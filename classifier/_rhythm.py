@@ -23,6 +23,7 @@ SDNN 20-80 ms, science.md 3.3).
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -114,7 +115,7 @@ def heart_rhythm(burst: Burst, context: Sequence[Burst], ahead_s: float = WINDOW
     if not short[me]:
         return 0, math.nan, math.nan
 
-    def member(k: int, ref: float) -> bool:
+    def member(ref: float, k: int) -> bool:
         return short[k] and sizes[k] > 0 and max(sizes[k], ref) <= RHYTHM_SIZE_RATIO * min(sizes[k], ref)
 
     best: tuple[int, float, float] = (0, math.nan, math.nan)
@@ -122,13 +123,12 @@ def heart_rhythm(burst: Burst, context: Sequence[Burst], ahead_s: float = WINDOW
     hi = bisect.bisect_right(times, times[me] + RR_MAX_S)
     for j in range(lo, hi):
         rr = abs(times[j] - times[me])
-        if j == me or not RR_MIN_S <= rr <= RR_MAX_S or not (short[j] and sizes[j] > 0):
+        if j == me or not RR_MIN_S <= rr <= RR_MAX_S or not member(sizes[j], j):
             continue
-        ref = sizes[j]
         beats, periods = {me, j}, [rr]
         for step in (1, -1):
             beats.update(_walk(times, max(me, j) if step > 0 else min(me, j), step, periods,
-                               lambda k, ref=ref: member(k, ref)))
+                               functools.partial(member, sizes[j])))
         if len(beats) > best[0]:
             others = [sizes[i] for i in beats if i != me and sizes[i] > 0]
             best = (len(beats), statistics.median(periods), statistics.median(others) if others else math.nan)
