@@ -26,7 +26,9 @@ class Pending:
 
     ``track`` names the component the event lives in, so its amplitude after the
     device can be read from that component alone. ``channels`` are candidate
-    channel indices (the simulator keeps those above the noise).
+    channel indices (the simulator keeps those above the noise). ``spike`` is
+    ``(layer, index)`` of a single discharge in its track (``Track.spike_alone``),
+    for events that must be measured apart from the others sharing the track.
     """
 
     trial_type: str
@@ -37,6 +39,7 @@ class Pending:
     t_peak_s: float | None = None
     channels: tuple[int, ...] = ()
     features: dict[str, float] = field(default_factory=dict)
+    spike: tuple[int, int] | None = None
 
 
 def _band_power_per_unit_variance(b: np.ndarray, a: np.ndarray, lo: float = 20.0, hi: float = 450.0) -> float:

@@ -286,6 +286,7 @@ def render_fasciculations(cfg: dict | None, muscles: list[Muscle], electrodes: n
         mu_ids = rng.choice(muscle.n_units, n_units, replace=False)
         r, delay = distances(muscle.pos[mu_ids], electrodes)
         tpls, all_t, all_u = [], [], []
+        first = len(events)
         for k in range(n_units):
             _, tpl, (e0, e1) = _fp_unit_shape(rng, cfg, r[k], delay[k])
             tpls.append(tpl)
@@ -300,7 +301,12 @@ def render_fasciculations(cfg: dict | None, muscles: list[Muscle], electrodes: n
                 ))
         if all_t:
             cat = np.concatenate(all_t)
-            track.add_spikes(cat, np.concatenate(all_u), 1.0 + 0.03 * rng.standard_normal(cat.size), np.stack(tpls))
+            layer = track.add_spikes(cat, np.concatenate(all_u), 1.0 + 0.03 * rng.standard_normal(cat.size),
+                                     np.stack(tpls))
+            if layer is not None:
+                # Events were made in the order of ``cat``: event first + s is discharge s.
+                for s, ev in enumerate(events[first:]):
+                    ev.spike = (layer, s)
     return events
 
 

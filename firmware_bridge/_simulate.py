@@ -224,6 +224,7 @@ def simulate(scenario: str | os.PathLike, device: str = "cyton_250", duration_s:
     # Render each component block by block through the device's linear chain (bounded memory).
     jitter = sample_jitter(dev, n_out, r_dev)
     out_tracks = {name: render_through(dev, tracks[name], n_out, jitter) for name in _TRACKS}
+    sources = {"fasciculation": tracks["fasciculation"]}  # descriptions only: twitches are measured one by one
     del tracks
 
     total = np.zeros((n_out, n_ch))
@@ -241,7 +242,7 @@ def simulate(scenario: str | os.PathLike, device: str = "cyton_250", duration_s:
 
     from firmware_bridge._truth import build_truth
 
-    truth = build_truth(pending, out_tracks, data, lost, dev, channels, noise_uv, duration)
+    truth = build_truth(pending, out_tracks, data, lost, dev, channels, noise_uv, duration, sources, jitter)
     meta = {
         "scenario": sc["name"], "scenario_file": cfg["_path"], "description": sc["description"],
         "device": dev.name, "seed": seed, "duration_s": n_out / dev.fs, "fs": dev.fs, "device_fs": dev.fs,

@@ -11,6 +11,7 @@ its whole length in memory at 4 kHz).
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -37,6 +38,22 @@ class _SpikeLayer:
         self.idx = idx[order]
         self.units = np.asarray(units, np.int64)[order]
         self.amps = np.asarray(amps, np.float64)[order]
+        #: sorted position of each spike, in the order they were given
+        self.position = np.empty_like(order)
+        self.position[order] = np.arange(order.size)
+
+    def alone(self, k: int) -> _SpikeLayer:
+        """A layer holding only spike ``k`` (in the order given to the constructor)."""
+        j = int(self.position[k])
+        one = copy.copy(self)  # shares the (trimmed) templates
+        one.idx, one.units, one.amps = self.idx[j:j + 1], self.units[j:j + 1], self.amps[j:j + 1]
+        one.position = np.zeros(1, dtype=self.position.dtype)
+        return one
+
+    def span(self, k: int) -> tuple[int, int]:
+        """Internal samples ``[start, stop)`` that spike ``k`` reaches."""
+        i = int(self.idx[self.position[k]])
+        return i - self.reach, i + self.reach + 1
 
     def add_block(self, out: np.ndarray, i0: int) -> None:
         a = np.searchsorted(self.idx, i0 - self.reach, "left")
@@ -131,10 +148,23 @@ class Track:
     def shape(self) -> tuple[int, int]:
         return self.n_int, self.n_channels
 
-    def add_spikes(self, times_s, units, amps, templates) -> None:
-        """MUAP ``templates[units[s]] * amps[s]`` centred at ``times_s[s]`` (templates (n_units, n_ch, n_taps))."""
-        if np.size(times_s):
-            self.layers.append(_SpikeLayer(times_s, units, amps, templates))
+    def add_spikes(self, times_s, units, amps, templates) -> int | None:
+        """MUAP ``templates[units[s]] * amps[s]`` centred at ``times_s[s]`` (templates (n_units, n_ch, n_taps)).
+
+        Returns the layer's index (for ``spike_alone``), or None when there are no spikes.
+        """
+        if not np.size(times_s):
+            return None
+        self.layers.append(_SpikeLayer(times_s, units, amps, templates))
+        return len(self.layers) - 1
+
+    def spike_alone(self, layer: int, k: int) -> tuple[Track, int, int]:
+        """Spike ``k`` of spike layer ``layer`` as a track of its own, and the
+        internal samples ``[start, stop)`` it reaches."""
+        src = self.layers[layer]
+        one = Track(self.n_int, self.n_channels)
+        one.layers.append(src.alone(k))
+        return (one, *src.span(k))
 
     def add_wave(self, start: int, wave: np.ndarray, gains: np.ndarray) -> None:
         """``wave`` (µV) from internal sample ``start``, times a gain per channel."""
@@ -194,6 +224,25 @@ class LinearChain:
         if self.hist_len:
             self.hist = ext[-self.hist_len:].copy()
         return out[m0: m0 + n_out]
+
+
+def render_span_through(dev: DeviceModel, track: Track, start: int, stop: int,
+                        jitter: np.ndarray | None) -> tuple[int, np.ndarray]:
+    """Render internal samples ``[start, stop)`` of ``track`` through a device
+    chain starting at rest: exact when the track is zero before ``start``.
+
+    Returns
+    -------
+    first : int
+        Device-rate index of the first output sample.
+    out : ndarray of float64, shape (n, n_channels), µV at the device rate.
+    """
+    step = dev.step
+    i0 = max(0, (start // step) * step)
+    i1 = min(track.n_int, -(-stop // step) * step)
+    if i1 <= i0:
+        return i0 // step, np.zeros((0, track.n_channels))
+    return i0 // step, LinearChain(dev, track.n_channels, jitter).process(track.render(i0, i1 - i0), i0)
 
 
 def render_through(dev: DeviceModel, track: Track, n_out: int, jitter: np.ndarray | None) -> np.ndarray:

@@ -5,6 +5,9 @@ and each event is measured on its own component after the device:
 
 * point events (fasciculation, ECG beat, pop): ``peak_uv`` = max |amplitude| on
   the best channel, ``features["snr"]`` = that peak / band-limited noise RMS,
+  each discharge rendered through the device alone (twitches of different
+  units share one component, and one firing within milliseconds of another
+  must not be credited with the other's peak),
   ``t_peak_s`` = where that peak lands, channels = those with snr >= 3 (§3.2
   "appears on 1-3 neighbouring channels above 3 × noise");
 * sustained events (cramp, voluntary): RMS over the plateau per channel,
@@ -22,6 +25,7 @@ import numpy as np
 from dsp import Event
 from firmware_bridge._artifacts import Pending
 from firmware_bridge._devices import DeviceModel, apply_envelope
+from firmware_bridge._track import Track, render_span_through
 
 _POINT = {"fasciculation", "ecg", "pop"}
 
@@ -38,9 +42,23 @@ def _event(p: Pending, channels: tuple[str, ...], onset: float, offset: float, p
                  {k: float(v) for k, v in features.items()})
 
 
+def _alone(p: Pending, source: Track, dev: DeviceModel, jitter: np.ndarray | None, i0: int, i1: int) -> np.ndarray:
+    """Device-rate samples ``[i0, i1)`` of ``p``'s single discharge rendered alone, µV."""
+    one, start, stop = source.spike_alone(*p.spike)
+    first, y = render_span_through(dev, one, min(start, i0 * dev.step), max(stop, i1 * dev.step), jitter)
+    return apply_envelope(dev, y)[i0 - first: i1 - first]
+
+
 def build_truth(pending: list[Pending], tracks: dict[str, np.ndarray], data: np.ndarray, lost: np.ndarray,
-                dev: DeviceModel, names: tuple[str, ...], noise_uv: np.ndarray, duration: float) -> list[Event]:
-    """Turn pending events into ``dsp.Event`` ground truth measured after the device."""
+                dev: DeviceModel, names: tuple[str, ...], noise_uv: np.ndarray, duration: float,
+                sources: dict[str, Track] | None = None, jitter: np.ndarray | None = None) -> list[Event]:
+    """Turn pending events into ``dsp.Event`` ground truth measured after the device.
+
+    ``sources`` holds the descriptions of the spike components (``Track``) whose
+    discharges (``Pending.spike``) are measured one by one, rendered with the
+    same sample ``jitter`` as the recording.
+    """
+    sources = sources or {}
     fs = dev.fs
     n = data.shape[0]
     delay = dev.delay_s
@@ -54,7 +72,10 @@ def build_truth(pending: list[Pending], tracks: dict[str, np.ndarray], data: np.
         i1 = min(max(int(np.ceil(offset * fs)) + 1, i0 + 1), n)
         if i0 >= n:
             continue
-        seg = np.abs(tracks[p.track][i0:i1])
+        if p.spike is not None and p.track in sources:
+            seg = np.abs(_alone(p, sources[p.track], dev, jitter, i0, i1))
+        else:
+            seg = np.abs(tracks[p.track][i0:i1])
         feats = dict(p.features)
         if p.trial_type == "fasciculation" or p.subtype in _POINT:
             peaks = seg.max(axis=0)
