@@ -4,7 +4,8 @@ Times move to the device clock (the decimation filter's group delay is added),
 and each event is measured on its own component after the device:
 
 * point events (fasciculation, ECG beat, pop): ``peak_uv`` = max |amplitude| on
-  the best channel, ``features["snr"]`` = that peak / band-limited noise RMS,
+  the best channel over the samples that arrived (not lost in a packet),
+  ``features["snr"]`` = that peak / band-limited noise RMS,
   each discharge rendered through the device alone (twitches of different
   units share one component, and one firing within milliseconds of another
   must not be credited with the other's peak),
@@ -78,6 +79,9 @@ def build_truth(pending: list[Pending], tracks: dict[str, np.ndarray], data: np.
             seg = np.abs(tracks[p.track][i0:i1])
         feats = dict(p.features)
         if p.trial_type == "fasciculation" or p.subtype in _POINT:
+            # Only what arrived: a twitch whose samples were lost in a radio
+            # packet is not in the recording for any detector to find.
+            seg = np.where(lost[i0:i1, None], 0.0, seg)
             peaks = seg.max(axis=0)
             snr = peaks / noise_uv
             cand = np.array(p.channels if p.channels else range(len(names)), dtype=int)

@@ -57,3 +57,25 @@ def test_no_two_units_share_a_measured_peak_in_a_busy_scenario() -> None:
     seen = collections.Counter((round(e.features["t_peak_s"], 6), round(e.features["snr"], 6)) for e in fps)
     assert len(fps) > 100
     assert max(seen.values()) == 1
+
+
+def test_a_twitch_is_measured_on_the_samples_that_arrived() -> None:
+    # Ganglion loses BLE packets: a twitch lost in one is not in the recording.
+    dev = DEVICES["ganglion_200"]
+    n_out = int(2.0 * dev.fs)
+    times = np.array([0.5, 1.5])
+    track = Track(n_out * dev.step, 2)
+    layer = track.add_spikes(times, np.array([0, 0]), np.ones(2), _two_units())
+    pending = [Pending("fasciculation", "", t - 0.004, t + 0.006, "fasciculation", t, spike=(layer, k))
+               for k, t in enumerate(times)]
+    summed = render_through(dev, track, n_out, None)
+    lost = np.zeros(n_out, bool)
+    lost[int(0.45 * dev.fs): int(0.56 * dev.fs)] = True  # the whole first twitch
+    peak_at = int(np.argmax(np.abs(summed[int(1.45 * dev.fs): int(1.56 * dev.fs), 0]))) + int(1.45 * dev.fs)
+    lost[peak_at] = True  # only the second twitch's largest sample
+    truth = build_truth(pending, {"fasciculation": summed}, summed, lost, dev, ("ch1", "ch2"), np.ones(2), 2.0,
+                        {"fasciculation": track})
+    gone, hit = sorted((e for e in truth if e.trial_type == "fasciculation"), key=lambda e: e.onset_s)
+    assert gone.features["snr"] == 0.0 and gone.features["detectable"] == 0.0
+    assert 0.0 < hit.features["snr"] < np.abs(summed[peak_at]).max()
+    assert not lost[round(hit.features["t_peak_s"] * dev.fs)]
