@@ -22,17 +22,23 @@ def _two_units(n_ch: int = 2) -> np.ndarray:
     return np.stack([np.tile(300.0 * wave, (n_ch, 1)), np.tile(20.0 * wave, (n_ch, 1))])
 
 
+def _two_twitches(dev, times: np.ndarray, units: np.ndarray) -> tuple[Track, list[Pending], int]:
+    """2 s of one twitch component holding a discharge of ``units[k]`` at ``times[k]`` (s)."""
+    n_out = int(2.0 * dev.fs)
+    track = Track(n_out * dev.step, 2)
+    layer = track.add_spikes(times, units, np.ones(len(times)), _two_units())
+    pending = [Pending("fasciculation", "", t - 0.004, t + 0.006, "fasciculation", t, spike=(layer, k))
+               for k, t in enumerate(times)]
+    return track, pending, n_out
+
+
 @pytest.mark.parametrize("device", ["cyton_wifi_1000", "ganglion_200", "myo_200"])
 def test_a_twitch_overlapping_a_larger_one_keeps_its_own_peak(device: str) -> None:
     # Unit 1 (20 µV) fires 4 ms after unit 0 (300 µV) in the same component:
     # measured on the summed component, both got the large unit's peak.
     dev = DEVICES[device]
-    n_out = int(2.0 * dev.fs)
     times = np.array([1.000, 1.004])
-    track = Track(n_out * dev.step, 2)
-    layer = track.add_spikes(times, np.array([0, 1]), np.ones(2), _two_units())
-    pending = [Pending("fasciculation", "", t - 0.004, t + 0.006, "fasciculation", t, spike=(layer, k))
-               for k, t in enumerate(times)]
+    track, pending, n_out = _two_twitches(dev, times, np.array([0, 1]))
     jitter = sample_jitter(dev, n_out, np.random.default_rng(0))
     summed = render_through(dev, track, n_out, jitter)
     noise = np.ones(2)
@@ -62,12 +68,7 @@ def test_no_two_units_share_a_measured_peak_in_a_busy_scenario() -> None:
 def test_a_twitch_is_measured_on_the_samples_that_arrived() -> None:
     # Ganglion loses BLE packets: a twitch lost in one is not in the recording.
     dev = DEVICES["ganglion_200"]
-    n_out = int(2.0 * dev.fs)
-    times = np.array([0.5, 1.5])
-    track = Track(n_out * dev.step, 2)
-    layer = track.add_spikes(times, np.array([0, 0]), np.ones(2), _two_units())
-    pending = [Pending("fasciculation", "", t - 0.004, t + 0.006, "fasciculation", t, spike=(layer, k))
-               for k, t in enumerate(times)]
+    track, pending, n_out = _two_twitches(dev, np.array([0.5, 1.5]), np.array([0, 0]))
     summed = render_through(dev, track, n_out, None)
     lost = np.zeros(n_out, bool)
     lost[int(0.45 * dev.fs): int(0.56 * dev.fs)] = True  # the whole first twitch
