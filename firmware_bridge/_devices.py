@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import signal
@@ -120,7 +121,10 @@ def _boxcar3(length: int) -> np.ndarray:
     return np.convolve(np.convolve(box, box), box)
 
 
+@lru_cache(maxsize=32)
 def _decimation_kernel(dev: DeviceModel) -> np.ndarray:
+    # Made once per board and shared by every chain (none modifies it): the
+    # truth renders each twitch through a chain of its own.
     step = dev.step
     if dev.decimation == "sinc3":
         return _boxcar3(step)
@@ -135,12 +139,18 @@ def _decimation_kernel(dev: DeviceModel) -> np.ndarray:
 
 def analog_sos(dev: DeviceModel) -> list[np.ndarray]:
     """Second-order sections of the analog front end at ``F_INT`` (may be empty)."""
+    return list(_analog_sos(dev))
+
+
+@lru_cache(maxsize=32)
+def _analog_sos(dev: DeviceModel) -> tuple[np.ndarray, ...]:
+    # Designed once per board and shared, like _decimation_kernel.
     out = []
     if dev.hp_hz > 0:
         out.append(signal.butter(dev.filter_order, dev.hp_hz, "highpass", fs=F_INT, output="sos"))
     if dev.lp_hz > 0:
         out.append(signal.butter(dev.filter_order, min(dev.lp_hz, 0.45 * F_INT), "lowpass", fs=F_INT, output="sos"))
-    return out
+    return tuple(out)
 
 
 def apply_linear(dev: DeviceModel, x: np.ndarray, n_out: int, jitter: np.ndarray | None = None) -> np.ndarray:
