@@ -41,7 +41,7 @@ from classifier._context import (
     steep_edge,
 )
 from classifier._cramp_model import CrampModel, load_cramp_model
-from classifier._rhythm import COMPLEX_SPAN_S, RHYTHM_BACK_S, rhythm_part
+from classifier._rhythm import RHYTHM_CONTEXT_S, rhythm_part
 from classifier._rules import (
     AMBIGUOUS_CRAMP_CONFIDENCE,
     NO_REPETITION,
@@ -67,7 +67,7 @@ PREVIEW_WINDOW_S = 2 * WINDOW_S
 PREVIEW_CONTEXT_S = PREVIEW_WINDOW_S + 0.5
 #: Previewed spikes kept, s: as far back as a heart rhythm
 #: (``classifier._rhythm``) is looked for.
-RETAIN_PREVIEW_S = max(PREVIEW_CONTEXT_S, RHYTHM_BACK_S + COMPLEX_SPAN_S + 0.5)
+RETAIN_PREVIEW_S = max(PREVIEW_CONTEXT_S, RHYTHM_CONTEXT_S + 0.5)
 #: A preview's confidence is its final rule's times this: the seconds after
 #: the discharge (heartbeats, a contraction starting) are not seen yet.
 PREVIEW_CONFIDENCE = 0.6
@@ -287,7 +287,7 @@ class Classifier:
     def _preview_rhythm(self, spike: Burst, t: float, gaps: list[Burst]) -> bool:
         """``rhythm_part`` on what a preview knows: the previewed spikes and
         the decided bursts of the last ``RHYTHM_BACK_S`` s, nothing ahead."""
-        j = bisect.bisect_left(self._history_off, t - RHYTHM_BACK_S - COMPLEX_SPAN_S)
+        j = bisect.bisect_left(self._history_off, t - RHYTHM_CONTEXT_S)
         ctx = [h for h in self._history[j:] if h.kind != "spike"] + gaps + self._previews
         return rhythm_part(spike, ctx, ahead_s=0.0)
 
@@ -441,7 +441,7 @@ class Classifier:
         d = decide_spike(spike, ecg_beats=beats, rr_s=rr, on_slow_wave=on_slow_wave(spike, ctx))
         if d.trial_type == "fasciculation" and (
             heartbeat_part(spike, ctx) is not None
-            or rhythm_part(spike, self._context(spike, t_peak(spike) - RHYTHM_BACK_S - COMPLEX_SPAN_S))
+            or rhythm_part(spike, self._context(spike, t_peak(spike) - RHYTHM_CONTEXT_S))
         ):
             return None
         return d

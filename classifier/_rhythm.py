@@ -38,6 +38,9 @@ COMPLEX_GAP_S = 0.08
 COMPLEX_SPAN_S = 0.2
 #: How far back the rhythm is looked for, s (the past is kept, ``RETAIN_S``).
 RHYTHM_BACK_S = 10.0
+#: How far before a spike's peak the bursts ``rhythm_part`` needs begin, s:
+#: the rhythm's first complex may start a span before ``RHYTHM_BACK_S``.
+RHYTHM_CONTEXT_S = RHYTHM_BACK_S + COMPLEX_SPAN_S
 #: Beats (complexes) a rhythm needs: with 10 s back and ~3 s ahead, 10 of
 #: the 11-16 beats at 50-75 per minute, more of them at faster rates.
 RHYTHM_MIN_BEATS = 10
@@ -79,7 +82,7 @@ def _candidates(burst: Burst, context: Sequence[Burst], lo: float, hi: float) ->
 def _complexes(burst: Burst, context: Sequence[Burst], ahead_s: float) -> tuple[list[list[tuple[float, Burst]]], int]:
     """Brief bursts on ``burst``'s channels grouped into complexes, and the index of ``burst``'s own."""
     t0 = t_peak(burst)
-    lo, hi = t0 - RHYTHM_BACK_S - COMPLEX_SPAN_S, t0 + ahead_s + COMPLEX_SPAN_S
+    lo, hi = t0 - RHYTHM_CONTEXT_S, t0 + ahead_s + COMPLEX_SPAN_S
     items = sorted([*_candidates(burst, context, lo, hi), (t0, burst)], key=lambda tb: tb[0])
     groups: list[list[tuple[float, Burst]]] = []
     me = -1
