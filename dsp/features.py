@@ -3,7 +3,8 @@
 All values are floats; NaN where a feature does not apply. Names and units:
 
 ``duration_s`` s; ``t_peak_s`` s (largest |filtered| sample, strongest
-channel); ``fs`` Hz; ``peak_snr`` and ``rms_snr`` (peak |y| and RMS of y on
+channel, moved back by the band-pass's delay ``Pipeline.delay_n`` like the
+burst's onset and offset); ``fs`` Hz; ``peak_snr`` and ``rms_snr`` (peak |y| and RMS of y on
 the strongest channel over the burst / noise RMS); ``noise_uv`` µV;
 ``n_channels``; ``xcorr`` (max |zero-lag normalised correlation| of the
 strongest channel with the burst's other channels, 0 for one channel);
@@ -17,7 +18,8 @@ signal / noise); sustained: ``rise_s``, ``fall_s``, ``env_cv``, ``wobble``,
 ``mean_snr`` from the 100 ms RMS envelope (block resolution); and
 ``prior_spike_rate`` (spikes per minute on the strongest channel in the 60 s
 before the onset, over the part of those 60 s that was recorded);
-``start_s`` s (onset counted from the stream's first sample); ``noise_rise``
+``start_s`` s (onset in the filtered signal, counted from the stream's
+first sample, without the delay correction); ``noise_rise``
 (noise floor at the onset / the lowest floor of the strongest channel in the
 preceding ``_floor.LOOKBACK_S`` s, in whole seconds; NaN in the first second).
 Spikes also carry ``near_sustained`` (1.0 when >= ``context_sustained_s`` of

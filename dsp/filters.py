@@ -32,6 +32,7 @@ __all__ = [
     "detect_mains",
     "init_filter_state",
     "mains_lines",
+    "passband_delay_n",
     "sos_filter",
     "sos_filter_reference",
 ]
@@ -60,6 +61,40 @@ def design_bandpass(fs: float, low_hz: float = 20.0, high_hz: float = 450.0, ord
             f"high={high:.3f} Hz at fs={fs} Hz (raise fs or lower low_hz)"
         )
     return _butter_bandpass(float(order), float(low_hz), high, float(fs)).copy()
+
+
+def passband_delay_n(sos: np.ndarray, fs: float, band: tuple[float, float], n_freqs: int = 64) -> int:
+    """How many samples the filter's output lags its input in the pass band.
+
+    A causal band-pass delays what it passes by its group delay, so a peak
+    found in the filtered signal comes that much after the peak in the
+    recording: 9.5 ms for dsp's band at 200 Hz, 1 ms at 1 kHz. The median
+    group delay over ``n_freqs`` frequencies spread evenly over ``band``,
+    rounded to whole samples, is what peak times are moved back by.
+
+    Parameters
+    ----------
+    sos : ndarray, shape (n_sections, 6)
+        Second-order sections, as ``design_bandpass`` gives.
+    fs : float
+        Sampling rate, Hz.
+    band : (float, float)
+        Pass band, Hz.
+    n_freqs : int
+        Frequencies the group delay is evaluated at.
+
+    Returns
+    -------
+    int
+        Delay in samples (>= 0).
+    """
+    freqs = np.linspace(float(band[0]), float(band[1]), int(n_freqs))
+    delay = np.zeros(freqs.size)
+    for sec in np.asarray(sos, dtype=np.float64):
+        # a cascade's group delay is the sum of its sections'
+        _, d = signal.group_delay((sec[:3], sec[3:]), w=freqs, fs=float(fs))
+        delay += d
+    return max(0, round(float(np.median(delay))))
 
 
 @lru_cache(maxsize=32)

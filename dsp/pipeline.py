@@ -58,6 +58,7 @@ from dsp.filters import (
     detect_mains,
     init_filter_state,
     mains_lines,
+    passband_delay_n,
     sos_filter,
 )
 
@@ -157,6 +158,11 @@ class Pipeline:
         n_ch = len(self.channels)
         self._bp = design_bandpass(fs, cfg.band_low_hz, cfg.band_high_hz, int(cfg.band_order))
         self.band = (cfg.band_low_hz, min(cfg.band_high_hz, 0.45 * fs))
+        #: Samples the causal band-pass delays what it passes (0 when
+        #: filtering forward and backward); times of bursts found in the
+        #: filtered signal (spikes, sustained runs) are moved back by it so
+        #: they fall where the activity is in the recording.
+        self.delay_n = 0 if self.zero_phase else passband_delay_n(self._bp, fs, self.band)
         self.block_n = bn = max(4, round(fs * cfg.block_s))
         w = max(3, round(fs * cfg.spike_window_s))
         n_env = max(2, round(cfg.sustained_window_s * fs / bn))
@@ -258,7 +264,7 @@ class Pipeline:
         out = []
         for c in np.flatnonzero(es.su[:, 0] != 0):
             on, last = int(es.su[c, 1]), int(es.su[c, 3])
-            out.append((self.channels[c], self.time_of(on), max(last - on, 0) / self.fs))
+            out.append((self.channels[c], self.time_of(max(on - self.delay_n, 0)), max(last - on, 0) / self.fs))
         return out
 
     def preview(self) -> list[Burst]:
