@@ -548,16 +548,30 @@ def discharge_edge(burst: Burst, context: Sequence[Burst]) -> Burst | None:
     return None
 
 
+def _filtered_span(burst: Burst) -> tuple[float, float]:
+    """Onset and offset of ``burst`` in the filtered signal, s.
+
+    dsp moves a burst back by the band-pass's delay (feature ``delay_s``) so
+    it sits where the activity is in the recording. A filter's response to a
+    gap's edge starts at that edge, though, so set against the gaps (which
+    come from the raw samples) a spike is placed where the filters saw it.
+    """
+    lag = burst.features.get("delay_s", 0.0)
+    lag = lag if math.isfinite(lag) else 0.0
+    return burst.onset_s + lag, burst.offset_s + lag
+
+
 def _gaps_near(burst: Burst, context: Sequence[Burst]) -> list[Burst]:
     """Data-gap flags (dropout, flat line, clipping) within ``GAP_EDGE_S`` of ``burst``."""
+    on, off = _filtered_span(burst)
     return [
         b for b in context
         if b.kind == "artifact"
         and b.artifact in GAP_KINDS
         # A dropout loses every channel; clipping and flat lines only their own.
         and (b.artifact == "dropout" or set(b.channels).intersection(burst.channels))
-        and b.onset_s - GAP_EDGE_S <= burst.offset_s
-        and burst.onset_s <= b.offset_s + GAP_EDGE_S
+        and b.onset_s - GAP_EDGE_S <= off
+        and on <= b.offset_s + GAP_EDGE_S
     ]
 
 
@@ -612,9 +626,10 @@ def gap_edge(burst: Burst, context: Sequence[Burst]) -> str:
     samples back are unsure (``DROPOUT_RESTART_S``).
     """
     snr = burst.features.get("peak_snr", math.nan)
+    on, off = _filtered_span(burst)
     for b in _gaps_near(burst, context):
-        after = burst.onset_s - b.offset_s
-        before = b.onset_s - burst.offset_s
+        after = on - b.offset_s
+        before = b.onset_s - off
         if b.features.get("bridged", 0.0) >= 1.0:
             if -GAP_STEP_S <= after <= DROPOUT_RESTART_S + 1e-9:
                 return b.artifact

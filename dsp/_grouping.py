@@ -669,8 +669,8 @@ class Grouper:
             kind=kind, onset=onset, offset=offset, members=chans, strongest=s, y=y, y_start=y0,
             raw_wide=raw_w[:, s].astype(np.float64) if raw_w.shape[0] else np.zeros(0),
             blk_ms=ms[:, s] if ms.shape[0] else np.zeros(0), noise_uv=float(noise[s]), others=chans[1:],
-            fs=fs, t0=p.time_of(-lag), block_n=p.block_n, band=p.band, prior_rate=float(prior),
-            floor_uv=low,
+            fs=fs, t0=p.time_of(0), block_n=p.block_n, band=p.band, prior_rate=float(prior),
+            floor_uv=low, delay_s=lag / fs,
         )
         if extra:
             feats.update(extra)

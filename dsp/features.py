@@ -19,7 +19,11 @@ signal / noise); sustained: ``rise_s``, ``fall_s``, ``env_cv``, ``wobble``,
 ``prior_spike_rate`` (spikes per minute on the strongest channel in the 60 s
 before the onset, over the part of those 60 s that was recorded);
 ``start_s`` s (onset in the filtered signal, counted from the stream's
-first sample, without the delay correction); ``noise_rise``
+first sample, without the delay correction); ``delay_s`` s (how far the
+burst's times were moved back for the band-pass's delay: a filter's
+response to a step in the data starts where the step is, so it is
+``delay_s`` before the step in these times; 0 for artefact flags, which
+come from the raw samples); ``noise_rise``
 (noise floor at the onset / the lowest floor of the strongest channel in the
 preceding ``_floor.LOOKBACK_S`` s, in whole seconds; NaN in the first second).
 Spikes also carry ``near_sustained`` (1.0 when >= ``context_sustained_s`` of
@@ -52,7 +56,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "duration_s", "t_peak_s", "fs", "peak_snr", "rms_snr", "noise_uv", "n_channels", "xcorr",
     "phases", "width_s", "zc_hz", "lf_ratio", "step_snr",
     "rise_s", "fall_s", "env_cv", "wobble", "mean_snr", "prior_spike_rate",
-    "near_sustained", "start_s", "noise_rise",
+    "near_sustained", "start_s", "noise_rise", "delay_s",
 )
 
 NAN = float("nan")
@@ -320,6 +324,7 @@ def burst_features(
     band: tuple[float, float],
     prior_rate: float,
     floor_uv: float = NAN,
+    delay_s: float = 0.0,
 ) -> dict[str, float]:
     """Compute the features of one burst.
 
@@ -354,6 +359,9 @@ def burst_features(
     floor_uv : float
         Lowest noise floor of the strongest channel in the minutes before the
         onset (``dsp._floor``), µV; NaN when not known.
+    delay_s : float
+        How far the burst's times are moved back for the band-pass's delay,
+        s (``Pipeline.delay_n``); 0 for artefact flags.
     """
     f = dict.fromkeys(FEATURE_NAMES, NAN)
     nz = max(noise_uv, 1e-12)
@@ -363,6 +371,7 @@ def burst_features(
     f["n_channels"] = float(len(members))
     f["prior_spike_rate"] = prior_rate
     f["start_s"] = onset / fs
+    f["delay_s"] = float(delay_s)
     f["noise_rise"] = noise_uv / floor_uv if floor_uv > 0 else NAN
     if y.shape[0]:
         st = _sample_stats(
@@ -371,7 +380,7 @@ def burst_features(
         )
         ipk = int(st[_S_IPK])
         n = y.shape[0]
-        f["t_peak_s"] = t0 + (y_start + ipk) / fs
+        f["t_peak_s"] = t0 + (y_start + ipk) / fs - delay_s
         f["peak_snr"] = st[_S_PEAK] / nz
         f["rms_snr"] = math.sqrt(st[_S_SS] / n) / nz
         f["zc_hz"] = st[_S_ZC] / 2.0 / max(n / fs, 1.0 / fs)

@@ -524,6 +524,18 @@ def test_a_bridged_dropout_only_hides_the_first_samples_back():
                                                      lf_ratio=0.1, env_cv=0.5)])] == ["artifact"]
 
 
+def test_a_gap_edge_is_judged_where_the_filters_saw_it():
+    # dsp moves a spike back by the band-pass's delay (10 ms at 200 Hz) so it
+    # sits where the discharge is; the filters' step back into the data
+    # starts at the gap's end all the same, so it is judged 10 ms later.
+    gap = Burst(CH, 40.0, 40.05, 0.0, "artifact", artifact="dropout", features={"bridged": 1.0})
+    step_back = spike(40.036, ch=("calf_1",), delay_s=0.01, t_peak_s=40.052)
+    twitch = spike(40.07, ch=("calf_3",), delay_s=0.01)  # 30 ms after the data came back
+    events = run([gap, step_back, twitch])
+    assert sorted((e.trial_type, e.channels[0]) for e in events) == [
+        ("artifact", "calf_1"), ("fasciculation", "calf_3")]
+
+
 def test_spikes_next_to_a_cluster_of_twitches_keep_their_events():
     # dsp flags spikes within 0.5 s of >= 1 s of sustained activity; when the
     # context shows that activity is a spiky cluster of discharges, not a
