@@ -286,7 +286,7 @@ class Classifier:
 
     def _preview_rhythm(self, spike: Burst, t: float, gaps: list[Burst]) -> bool:
         """``rhythm_part`` on what a preview knows: the previewed spikes and
-        the decided bursts of the last ``RHYTHM_BACK_S`` s, nothing ahead."""
+        the decided bursts of the last ``RHYTHM_CONTEXT_S`` s, nothing ahead."""
         j = bisect.bisect_left(self._history_off, t - RHYTHM_CONTEXT_S)
         ctx = [h for h in self._history[j:] if h.kind != "spike"] + gaps + self._previews
         return rhythm_part(spike, ctx, ahead_s=0.0)

@@ -617,7 +617,8 @@ class Grouper:
         # Spikes and sustained runs are found in the filtered signal, which
         # lags the recording by the band-pass's delay; artefact flags come
         # from the raw samples and are where they are.
-        lag = p.delay_n if kind != "artifact" else 0
+        found = kind != "artifact"
+        at = p.found_time_of if found else p.time_of
         lim = min(self.limit, p._done)
         onset = min(m[1] for m in members)
         offset = max(min(max(m[2] for m in members), lim), onset)
@@ -670,14 +671,14 @@ class Grouper:
             raw_wide=raw_w[:, s].astype(np.float64) if raw_w.shape[0] else np.zeros(0),
             blk_ms=ms[:, s] if ms.shape[0] else np.zeros(0), noise_uv=float(noise[s]), others=chans[1:],
             fs=fs, t0=p.time_of(0), block_n=p.block_n, band=p.band, prior_rate=float(prior),
-            floor_uv=low, delay_s=lag / fs,
+            floor_uv=low, delay_s=p.delay_n / fs if found else 0.0,
         )
         if extra:
             feats.update(extra)
         return Burst(
             channels=tuple(p.channels[c] for c in chans),
-            onset_s=p.time_of(max(onset - lag, 0)),
-            offset_s=p.time_of(max(offset - lag, 0)),
+            onset_s=at(onset),
+            offset_s=at(offset),
             peak_uv=peak,
             kind=kind,
             artifact=artifact,

@@ -264,7 +264,7 @@ class Pipeline:
         out = []
         for c in np.flatnonzero(es.su[:, 0] != 0):
             on, last = int(es.su[c, 1]), int(es.su[c, 3])
-            out.append((self.channels[c], self.time_of(max(on - self.delay_n, 0)), max(last - on, 0) / self.fs))
+            out.append((self.channels[c], self.found_time_of(on), max(last - on, 0) / self.fs))
         return out
 
     def preview(self) -> list[Burst]:
@@ -421,6 +421,11 @@ class Pipeline:
     def time_of(self, index: int) -> float:
         """Seconds on the stream clock of absolute sample ``index``."""
         return float(self._t0 or 0.0) + index / self.fs
+
+    def found_time_of(self, index: int) -> float:
+        """Seconds on the stream clock of what the filtered signal shows at
+        absolute sample ``index``: ``delay_n`` samples earlier (not before the start)."""
+        return self.time_of(max(index - self.delay_n, 0))
 
     def _start(self) -> None:
         x = np.vstack(self._pre) if len(self._pre) > 1 else self._pre[0]
