@@ -441,7 +441,13 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
     """
     votes: list[tuple[float, str]] = []
     dur = burst.duration_s
-    if dur >= LONG_S:
+    on_off = on_off_envelope(burst)
+    if on_off and dur >= 15.0:
+        # Repeated movements whose pauses are too short to end the burst
+        # (real Myo fists every 5 s made one 55 s burst): its length is the
+        # series', not one contraction's, so it says nothing of a cramp.
+        pass
+    elif dur >= LONG_S:
         votes.append((3.0, f"lasted {_fmt_s(dur)}, longer than a held contraction"))
     elif dur >= 15.0:
         votes.append((1.0, f"lasted {_fmt_s(dur)}"))
@@ -467,7 +473,7 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
             votes.append((0.6, "1-2 Hz wobble in strength"))
         elif wobble < 0.1:
             votes.append((-0.4, "steady strength"))
-    if on_off_envelope(burst):
+    if on_off:
         votes.append((-1.2, "on-off pattern, like repeated movements"))
     lf = feature(burst, "lf_ratio")
     if motion_overlap or (math.isfinite(lf) and lf >= 0.4):

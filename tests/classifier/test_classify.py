@@ -380,6 +380,18 @@ def test_how_far_a_contraction_spreads_votes_on_a_wide_montage():
     assert four.trial_type == "voluntary" and "channels" not in four.evidence.split(", looks")[1]
 
 
+def test_repeated_movements_merged_into_one_long_burst_are_not_a_long_contraction():
+    # Fists every 5 s whose pauses did not end the burst (a real Myo file):
+    # 55 s long, but an on-off envelope; the length is the series', so it
+    # must not vote for a cramp. The same burst held steadily does.
+    feats = dict(rise_s=0.4, fall_s=1.0, wobble=0.13, env_cv=0.96, lf_ratio=0.04)
+    (series,) = run([sustained(5.0, 60.0, ch=CH, **feats)])
+    assert series.trial_type == "voluntary" and series.confidence > 0.8
+    assert "on-off pattern" in series.evidence and "55 s, longer" not in series.evidence
+    (held,) = run([sustained(5.0, 60.0, ch=CH, **dict(feats, env_cv=0.3))])
+    assert "longer than a held contraction" in held.evidence
+
+
 def test_held_contraction_is_never_a_confident_cramp():
     # A 25 s clench held steadily and released in 1.5 s: ambiguous at worst.
     (ev,) = run([sustained(5.0, 30.0, rise_s=0.6, fall_s=1.5, wobble=0.15, env_cv=0.3)])
