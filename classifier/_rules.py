@@ -61,6 +61,19 @@ BEYOND_MUSCLE_SNR = 1000.0
 #: A one-channel discharge this large with this much < 20 Hz energy is a pop.
 POP_BIG_SNR = 100.0
 POP_BIG_LF = 0.15
+#: A board with a high-pass before its ADC (BioAmp: 72 Hz) turns an electrode
+#: pop's step into a jump that decays on one side within milliseconds: no
+#: lasting step, little < 20 Hz energy, and the spike rules called 48 of 70
+#: such pops twitches (tuning seeds 1-12, 500 Hz). A discharge's phases cancel
+#: (dsp's net_ratio near 0); these pops' did not (median 0.74). From
+#: POP_NET_MIN_FS up, where a 10-25 ms discharge spans enough samples to show
+#: both phases, and from POP_NET_MIN_SNR, where noise no longer tips the
+#: balance: at 1 kHz 0.9 % of twitches at 20-40x noise and none above reach
+#: POP_NET_RATIO (none of 150 at 500 Hz); at 200 Hz one in ten does at any
+#: size, so slower boards are left out.
+POP_NET_RATIO = 0.5
+POP_NET_MIN_SNR = 20.0
+POP_NET_MIN_FS = 400.0
 #: Channels with a correlated discharge that make a low-frequency spike motion.
 MOTION_MIN_CHANNELS = 3
 #: Surface FP duration is 8-25 ms (§1.1); allow smearing at 200-250 Hz (§1.4).
@@ -278,6 +291,8 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan, on
             f"electrode pop: sudden step on {ch} only{snr_txt}, slow return",
             "pop",
         )
+    if one_sided_jump(burst):
+        return Decision("artifact", 0.75, _one_sided_text(ch, burst, snr_txt), "pop")
     if on_slow_wave:
         low_freq = False
     if low_freq and n_ch >= MOTION_MIN_CHANNELS:
@@ -396,6 +411,12 @@ def fade_s(burst: Burst) -> float:
     return fall + fade_tail_s(burst)
 
 
+def _one_sided_text(where: str, burst: Burst, snr_txt: str) -> str:
+    one_side = (1.0 + feature(burst, "net_ratio")) / 2.0  # net = one side - other, over both
+    return (f"electrode pop: a jump on {where} only{snr_txt} that decays on one side "
+            f"({one_side:.0%} of its area on one side; a twitch's phases swing both ways)")
+
+
 def pop_like(burst: Burst) -> bool:
     """A huge one-channel jump carrying low-frequency energy: an electrode pop (§1.6).
 
@@ -406,6 +427,17 @@ def pop_like(burst: Burst) -> bool:
     snr = feature(burst, "peak_snr")
     lf = feature(burst, "lf_ratio")
     return len(burst.channels) == 1 and snr >= POP_BIG_SNR and lf >= POP_BIG_LF
+
+
+def one_sided_jump(burst: Burst) -> bool:
+    """A large one-channel jump that decays on one side: an electrode pop
+    through a board's high-pass, not a discharge (see ``POP_NET_RATIO``)."""
+    return (
+        len(burst.channels) == 1
+        and feature(burst, "fs") >= POP_NET_MIN_FS
+        and feature(burst, "peak_snr") >= POP_NET_MIN_SNR
+        and feature(burst, "net_ratio") >= POP_NET_RATIO
+    )
 
 
 def discharge_like(burst: Burst) -> bool:
@@ -593,6 +625,8 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
         if pop_like(burst):
             return Decision("artifact", 0.75, f"electrode pop: huge jump on {where} only{snr_txt}, slow return",
                             "pop")
+        if one_sided_jump(burst):
+            return Decision("artifact", 0.7, _one_sided_text(where, burst, snr_txt), "pop")
         if dur <= SINGLE_DISCHARGE_S:
             return Decision("fasciculation", 0.7, f"single large discharge on {where}{snr_txt}, "
                             f"{_fmt_s(dur)} with its after-swing, no repetition")

@@ -36,7 +36,7 @@ from dsp import _floor
 from dsp._engine import ART_NAMES, EngineState
 from dsp._split import split_points
 from dsp._types import Burst
-from dsp.features import burst_features, member_stats
+from dsp.features import NET_LEVEL_S, burst_features, member_stats
 
 if TYPE_CHECKING:
     from dsp.pipeline import Pipeline
@@ -121,6 +121,7 @@ class Grouper:
         self.bridge_n = pipe._hold_n  # lost samples the filters carry on through
         self.flat_min_n = round(cfg.flat_min_s * fs)
         self.raw_pad_n = round(0.125 * fs) + 2  # how far a brief burst's raw window reaches past it
+        self.net_pad_n = round(NET_LEVEL_S[0] * fs) + 1
         self._art_merge_n = round(cfg.artifact_merge_s * fs)
         self._clip_off: dict[int, int] = {}  # per channel, where its latest clipping ended
         self.spikes: list[list] = []  # [c, on, off, peak_idx, peak], + True for a piece of a cut run
@@ -146,7 +147,8 @@ class Grouper:
         pending). The pipeline keeps its sample rings back to here: a spike
         can wait in the grouper for as long as a cramp next to it lasts."""
         p = self.p
-        pad = round(0.125 * p.fs) + 2  # the raw window around a short burst (``_burst``)
+        # the raw window around a short burst, and net_ratio's baseline before it (``_burst``)
+        pad = round(0.125 * p.fs) + 2 + self.net_pad_n
         starts = [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.spikes]
         starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.released]
         starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.inside]
@@ -651,7 +653,11 @@ class Grouper:
         half = max(int(0.125 * fs), (offset - onset) // 2)
         mid = (onset + offset) // 2
         # one sample before the onset, so a jump at the onset is seen
-        raw_w, _ = p._raw_ring.get(max(min(mid - half, onset - 1), offset - p._ring_n - 1), max(mid + half + 1, offset))
+        raw_from = max(min(mid - half, onset - 1), offset - p._ring_n - 1)
+        # read from further back for net_ratio, whose baseline lies before a
+        # peak at the very onset
+        raw_net, net_at = p._raw_ring.get(raw_from - self.net_pad_n, max(mid + half + 1, offset))
+        raw_w = raw_net[max(0, raw_from - net_at):]
         ms = p._ms_hist.get(b_nz, b_off)[0] if kind == "sustained" else raw_w[:0]
         # spike peak times per channel are in time order: count by bisection
         # (hundreds of twitches a minute made this a scan per burst)
@@ -672,6 +678,7 @@ class Grouper:
             blk_ms=ms[:, s] if ms.shape[0] else np.zeros(0), noise_uv=float(noise[s]), others=chans[1:],
             fs=fs, t0=p.time_of(0), block_n=p.block_n, band=p.band, prior_rate=float(prior),
             floor_uv=low, delay_s=p.delay_n / fs if found else 0.0,
+            raw_net=raw_net[:, s].astype(np.float64) if raw_net.shape[0] else None, raw_net_start=net_at,
         )
         if extra:
             feats.update(extra)

@@ -14,9 +14,13 @@ duration, Hz); ``lf_ratio`` (energy < 20 Hz / energy in the pass band of the
 DC-removed raw signal over the burst, widened to at least 0.25 s so that
 20 Hz is resolved; beyond 2 s, its last m samples with m a fast FFT length,
 at most ~2 % fewer); ``step_snr`` (largest sample-to-sample jump of the raw
-signal / noise); sustained: ``rise_s``, ``fall_s``, ``env_cv``, ``wobble``,
-``mean_snr`` from the 100 ms RMS envelope (block resolution); and
-``prior_spike_rate`` (spikes per minute on the strongest channel in the 60 s
+signal / noise); ``net_ratio`` (|net area| / total area of the raw deflection
+from ``NET_BEFORE_S`` before to ``NET_AFTER_S`` after the peak, against the
+median level over ``NET_LEVEL_S`` before it: near 0 for a discharge, whose
+phases cancel, near 1 for a one-sided jump and decay; NaN where those samples
+were not read or are not finite); sustained: ``rise_s``, ``fall_s``,
+``env_cv``, ``wobble``, ``mean_snr`` from the 100 ms RMS envelope (block
+resolution); and ``prior_spike_rate`` (spikes per minute on the strongest channel in the 60 s
 before the onset, over the part of those 60 s that was recorded);
 ``start_s`` s (onset in the filtered signal, counted from the stream's
 first sample, without the delay correction); ``delay_s`` s (how far the
@@ -56,8 +60,16 @@ FEATURE_NAMES: tuple[str, ...] = (
     "duration_s", "t_peak_s", "fs", "peak_snr", "rms_snr", "noise_uv", "n_channels", "xcorr",
     "phases", "width_s", "zc_hz", "lf_ratio", "step_snr",
     "rise_s", "fall_s", "env_cv", "wobble", "mean_snr", "prior_spike_rate",
-    "near_sustained", "start_s", "noise_rise", "delay_s",
+    "near_sustained", "start_s", "noise_rise", "delay_s", "net_ratio",
 )
+
+#: Window of ``net_ratio`` around the peak, s: a surface MUAP lasts 10-25 ms
+#: (science.md 1.1) with its largest phase near the middle, so this holds its
+#: main phases both ways.
+NET_BEFORE_S = 0.006
+NET_AFTER_S = 0.012
+#: ... and the span, before it, whose median level is the baseline (s, s before the peak).
+NET_LEVEL_S = (0.06, 0.01)
 
 NAN = float("nan")
 
@@ -325,6 +337,8 @@ def burst_features(
     prior_rate: float,
     floor_uv: float = NAN,
     delay_s: float = 0.0,
+    raw_net: np.ndarray | None = None,
+    raw_net_start: int = 0,
 ) -> dict[str, float]:
     """Compute the features of one burst.
 
@@ -362,6 +376,9 @@ def burst_features(
     delay_s : float
         How far the burst's times are moved back for the band-pass's delay,
         s (``Pipeline.delay_n``); 0 for artefact flags.
+    raw_net : ndarray, shape (k,), µV, optional
+        Raw samples of the strongest channel from ``raw_net_start`` (absolute
+        index), reaching ``NET_LEVEL_S[0]`` before the burst: for ``net_ratio``.
     """
     f = dict.fromkeys(FEATURE_NAMES, NAN)
     nz = max(noise_uv, 1e-12)
@@ -388,6 +405,10 @@ def burst_features(
         if kind == "spike":
             f["phases"] = float(st[_S_PHASES])
             f["width_s"] = st[_S_WIDTH] / fs
+        if raw_net is not None:
+            # the peak on the recording's clock, as an index into raw_net
+            at = y_start + ipk - round(delay_s * fs) - raw_net_start
+            f["net_ratio"] = net_ratio(raw_net, at, fs)
     raw_in = raw_wide[np.isfinite(raw_wide)]
     if raw_in.size >= 2:
         f["lf_ratio"] = _lf_ratio(raw_in, fs, band[0], band[1])
@@ -395,6 +416,29 @@ def burst_features(
     if kind == "sustained" and blk_ms.size:
         _envelope_features(f, blk_ms, fs, block_n, nz, onset, offset)
     return f
+
+
+def net_ratio(raw: np.ndarray, at: int, fs: float) -> float:
+    """|net area| / total area of ``raw`` around index ``at`` (see the module
+    docstring); NaN when the window or its baseline falls outside ``raw`` or
+    holds a non-finite sample.
+
+    Any filter a board puts before its ADC keeps a discharge's net area near
+    zero, while an electrode pop through a board's high-pass (BioAmp: 72 Hz)
+    is a jump that decays on one side.
+    """
+    a = at - max(1, round(NET_BEFORE_S * fs))
+    b = at + max(2, round(NET_AFTER_S * fs)) + 1
+    p0, p1 = at - round(NET_LEVEL_S[0] * fs), at - round(NET_LEVEL_S[1] * fs)
+    if p0 < 0 or b > raw.shape[0] or p1 <= p0:
+        return NAN
+    level = raw[p0:p1]
+    seg = raw[a:b]
+    if not (np.isfinite(level).all() and np.isfinite(seg).all()):
+        return NAN
+    d = seg.astype(np.float64) - float(np.median(level))
+    total = float(np.abs(d).sum())
+    return abs(float(d.sum())) / total if total > 0 else NAN
 
 
 def _p90(a: np.ndarray) -> float:

@@ -384,11 +384,11 @@ def test_repeated_movements_merged_into_one_long_burst_are_not_a_long_contractio
     # Fists every 5 s whose pauses did not end the burst (a real Myo file):
     # 55 s long, but an on-off envelope; the length is the series', so it
     # must not vote for a cramp. The same burst held steadily does.
-    feats = dict(rise_s=0.4, fall_s=1.0, wobble=0.13, env_cv=0.96, lf_ratio=0.04)
+    feats = {"rise_s": 0.4, "fall_s": 1.0, "wobble": 0.13, "env_cv": 0.96, "lf_ratio": 0.04}
     (series,) = run([sustained(5.0, 60.0, ch=CH, **feats)])
     assert series.trial_type == "voluntary" and series.confidence > 0.8
     assert "on-off pattern" in series.evidence and "55 s, longer" not in series.evidence
-    (held,) = run([sustained(5.0, 60.0, ch=CH, **dict(feats, env_cv=0.3))])
+    (held,) = run([sustained(5.0, 60.0, ch=CH, **{**feats, "env_cv": 0.3})])
     assert "longer than a held contraction" in held.evidence
 
 
@@ -858,3 +858,22 @@ def test_preview_expects_the_next_beats_of_a_decided_heartbeat_train():
     assert clf.preview([spike(on_beat + 0.1)]) == []  # a T wave's place
     assert len(clf.preview([spike(on_beat + 0.4)])) == 1  # between beats
     assert len(clf.preview([spike(on_beat + 0.85, ch=("calf_4",))])) == 1  # not the heart's channel
+
+
+def test_a_large_one_sided_jump_on_a_fast_board_is_a_pop_not_a_twitch():
+    # An electrode pop through a board's high-pass decays on one side
+    # (net_ratio near 1); a discharge's phases cancel.
+    pop = spike(5.0, peak=600.0, peak_snr=60.0, net_ratio=0.8, fs=500.0, phases=3)
+    (ev,) = run([pop])
+    assert (ev.trial_type, ev.subtype) == ("artifact", "pop")
+    assert "one side" in ev.evidence and "90% of its area" in ev.evidence
+    (twitch,) = run([spike(5.0, peak=600.0, peak_snr=60.0, net_ratio=0.1, fs=500.0, phases=3)])
+    assert twitch.trial_type == "fasciculation"
+    # Where noise can tip the balance (< 20x), and on boards too slow to show
+    # a discharge's two phases, the shape is not trusted.
+    (faint,) = run([spike(5.0, peak_snr=12.0, net_ratio=0.8, fs=500.0)])
+    (slow,) = run([spike(5.0, peak=600.0, peak_snr=60.0, net_ratio=0.8, fs=200.0)])
+    assert faint.trial_type == slow.trial_type == "fasciculation"
+    # Two channels at once is no single electrode's pop.
+    two = spike(5.0, ch=("calf_1", "calf_2"), peak=600.0, peak_snr=60.0, net_ratio=0.8, fs=500.0)
+    assert run([two])[0].trial_type == "fasciculation"

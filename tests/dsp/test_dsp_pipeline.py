@@ -481,3 +481,28 @@ def test_spike_times_are_not_delayed_by_the_filter(fs):
     assert abs(float(np.median(err))) <= 1.0 / fs
     for k, c in zip(nearest, centres):
         assert spikes[k].onset_s <= c <= spikes[k].offset_s
+
+
+@pytest.mark.parametrize("fs", [500.0, 1000.0])
+def test_net_ratio_tells_a_discharge_from_a_pop_through_a_boards_high_pass(fs):
+    # A MUAP's phases cancel; an electrode pop's step through a board's
+    # first-order 72 Hz high-pass (BioAmp) is a jump that decays on one side.
+    from scipy import signal
+
+    x = noise(int(12 * fs), 1, seed=5)
+    muaps = [add_spike(x, fs, t, 0, 300.0) for t in (2.0, 5.0, 8.0)]
+    step = np.zeros(x.shape[0])
+    pops = [3.5, 6.5, 9.5]
+    for t in pops:
+        step[round(t * fs):] += 2000.0 * (1 if t != 6.5 else -1)
+    b, a = signal.butter(1, 72.0, "highpass", fs=fs)
+    x[:, 0] += signal.lfilter(b, a, step).astype(np.float32)
+    spikes = _kinds(detect_bursts(x, fs, ("a",), mains_hz=None), "spike")
+
+    def at(t):
+        return min(spikes, key=lambda s: abs(s.features["t_peak_s"] - t))
+
+    for t in muaps:
+        assert at(t).features["net_ratio"] < 0.3
+    for t in pops:
+        assert at(t).features["net_ratio"] > 0.6
