@@ -413,8 +413,8 @@ def fade_s(burst: Burst) -> float:
 
 def _one_sided_text(where: str, burst: Burst, snr_txt: str) -> str:
     one_side = (1.0 + feature(burst, "net_ratio")) / 2.0  # net = one side - other, over both
-    return (f"electrode pop: a jump on {where} only{snr_txt} that decays on one side "
-            f"({one_side:.0%} of its area on one side; a twitch's phases swing both ways)")
+    return (f"electrode pop: a jump on {where} only{snr_txt}, decaying on one side "
+            f"({one_side:.0%} of its area on one side; a twitch swings both ways)")
 
 
 def pop_like(burst: Burst) -> bool:
