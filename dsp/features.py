@@ -423,22 +423,36 @@ def net_ratio(raw: np.ndarray, at: int, fs: float) -> float:
     docstring); NaN when the window or its baseline falls outside ``raw`` or
     holds a non-finite sample.
 
-    Any filter a board puts before its ADC keeps a discharge's net area near
-    zero, while an electrode pop through a board's high-pass (BioAmp: 72 Hz)
-    is a jump that decays on one side.
+    A surface discharge swings both ways and its phases nearly cancel, which
+    a board's filters keep; an electrode pop through a board's high-pass
+    (BioAmp: 72 Hz) is a jump that decays on one side.
     """
     a = at - max(1, round(NET_BEFORE_S * fs))
     b = at + max(2, round(NET_AFTER_S * fs)) + 1
     p0, p1 = at - round(NET_LEVEL_S[0] * fs), at - round(NET_LEVEL_S[1] * fs)
     if p0 < 0 or b > raw.shape[0] or p1 <= p0:
         return NAN
-    level = raw[p0:p1]
-    seg = raw[a:b]
-    if not (np.isfinite(level).all() and np.isfinite(seg).all()):
-        return NAN
-    d = seg.astype(np.float64) - float(np.median(level))
-    total = float(np.abs(d).sum())
-    return abs(float(d.sum())) / total if total > 0 else NAN
+    return _net_kernel(np.ascontiguousarray(raw, dtype=np.float64), a, b, p0, p1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _net_kernel(raw, a, b, p0, p1):  # pragma: no cover - compiled
+    # Once per burst (thousands a minute on a busy recording): the numpy
+    # version cost ~27 us, a quarter of a twitch's whole share of the chain.
+    for i in range(p0, p1):
+        if not np.isfinite(raw[i]):
+            return np.nan
+    for i in range(a, b):
+        if not np.isfinite(raw[i]):
+            return np.nan
+    level = np.median(raw[p0:p1])
+    net = 0.0
+    total = 0.0
+    for i in range(a, b):
+        d = raw[i] - level
+        net += d
+        total += abs(d)
+    return abs(net) / total if total > 0 else np.nan
 
 
 def _p90(a: np.ndarray) -> float:

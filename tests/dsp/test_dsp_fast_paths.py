@@ -21,7 +21,15 @@ from dsp import (
 )
 from dsp._reference import lf_ratio_reference, sample_features_reference
 from dsp._ring import Ring
-from dsp.features import _lf_ratio, _p90, burst_features
+from dsp.features import (
+    NET_AFTER_S,
+    NET_BEFORE_S,
+    NET_LEVEL_S,
+    _lf_ratio,
+    _p90,
+    burst_features,
+    net_ratio,
+)
 from dsp.filters import sos_filter_reference
 
 
@@ -216,6 +224,24 @@ def test_p90_equals_numpy_percentile():
         for _ in range(10):
             a = rng.lognormal(size=n)
             assert _p90(a) == np.percentile(a, 90), n
+
+
+@pytest.mark.parametrize("fs", [500.0, 1000.0])
+def test_compiled_net_ratio_equals_the_numpy_sums(fs):
+    rng = np.random.default_rng(3)
+    at = 200
+    n = np.arange(400)
+    jump = np.where(n >= at, np.exp(-(n - at) / 3.0), 0.0)  # a one-sided decay, some of the time
+    a, b = at - round(NET_BEFORE_S * fs), at + round(NET_AFTER_S * fs) + 1
+    p0, p1 = at - round(NET_LEVEL_S[0] * fs), at - round(NET_LEVEL_S[1] * fs)
+    for _ in range(200):
+        x = rng.normal(size=400) + rng.normal(0, 20) * jump
+        d = x[a:b] - np.median(x[p0:p1])
+        assert net_ratio(x, at, fs) == pytest.approx(abs(d.sum()) / np.abs(d).sum(), rel=1e-12)
+    x[p0 + 1] = np.nan
+    assert np.isnan(net_ratio(x, at, fs))
+    # the window or its baseline outside what was read
+    assert np.isnan(net_ratio(x[: b - 1], at, fs)) and np.isnan(net_ratio(x, 5, fs))
 
 
 def test_released_buffers_are_reused_by_shape_and_type_within_the_limit(monkeypatch):
