@@ -20,8 +20,9 @@ median level over ``NET_LEVEL_S`` before it: near 0 for a discharge, whose
 phases cancel, near 1 for a one-sided jump and decay; NaN where those samples
 were not read or are not finite); sustained: ``rise_s``, ``fall_s``,
 ``env_cv``, ``wobble``, ``mean_snr`` from the 100 ms RMS envelope (block
-resolution); and ``prior_spike_rate`` (spikes per minute on the strongest channel in the 60 s
-before the onset, over the part of those 60 s that was recorded);
+resolution); and ``prior_spike_rate`` (spikes per minute on the strongest
+channel in the 60 s before the onset, over the part of those 60 s that was
+recorded);
 ``start_s`` s (onset in the filtered signal, counted from the stream's
 first sample, without the delay correction); ``delay_s`` s (how far the
 burst's times were moved back for the band-pass's delay: a filter's
@@ -68,7 +69,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 #: main phases both ways.
 NET_BEFORE_S = 0.006
 NET_AFTER_S = 0.012
-#: ... and the span, before it, whose median level is the baseline (s, s before the peak).
+#: ... and the span whose median level is the baseline: (from, to) s before the peak.
 NET_LEVEL_S = (0.06, 0.01)
 
 NAN = float("nan")
