@@ -442,7 +442,7 @@ def _sos_rows(x, i0, i1, sos, zi, zi_unit, pending, gap, hold_n, y, y0, c0, c1, 
             z[s, 1, j] = zi[s, 1, c0 + j - s0]
     # A few channels fill too few vector lanes sample by sample: skew them.
     skew = m <= _MW and (n_sec + 1) * _MW <= _K
-    t0 = i0
+    t0 = np.int64(i0)  # not the caller's literal 0: one _sos_skew compile, not two (~2 s on first run)
     while t0 < i1:
         t1 = min(i1, t0 + _TILE)
         clean = True
