@@ -34,6 +34,7 @@ import numpy as np
 
 from dsp import _floor
 from dsp._engine import ART_NAMES, EngineState
+from dsp._sort import sort_small
 from dsp._split import split_points
 from dsp._types import Burst
 from dsp.features import NET_LEVEL_S, burst_features, member_stats
@@ -75,8 +76,8 @@ def _median_level(buf, cap, start, end, a0, a1, b0, b1, chans, nz):  # pragma: n
         for i in range(lo1, hi1):
             col[k] = buf[i % cap, c]
             k += 1
-        srt = np.sort(col)
-        med = 0.5 * (srt[(n - 1) // 2] + srt[n // 2])
+        sort_small(col)
+        med = 0.5 * (col[(n - 1) // 2] + col[n // 2])
         best = max(best, np.sqrt(med) / max(nz[c], 1e-12))
     return best
 

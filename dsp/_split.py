@@ -24,6 +24,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from dsp._sort import sort_small
+
 
 def split_points(y: np.ndarray, *, peak_min: float, w: int, min_sep: int, dip: float, ratio: float) -> list[int]:
     """Indices into ``y`` where a spike run holding separate discharges is cut.
@@ -107,7 +109,8 @@ def _split_kernel(y, peak_min, w, min_sep, dip, ratio, cuts):  # pragma: no cove
         if ok:
             keep[nk] = i
             nk += 1
-    keep = np.sort(keep[:nk])
+    keep = keep[:nk].copy()
+    sort_small(keep)
     nc = 0
     k = 0
     while k + 1 < nk:

@@ -299,3 +299,19 @@ def test_a_pipeline_on_reused_buffers_finds_what_a_fresh_one_finds(monkeypatch):
     finally:
         numba.set_num_threads(before)
     assert len(fresh) > 40 and reused == fresh
+
+
+def test_the_small_sort_orders_as_numpy_does_nan_last():
+    from dsp._sort import sort_small
+
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 2, 7, 40):
+        for _ in range(50):
+            a = rng.normal(size=n)
+            a[rng.random(n) < 0.2] = np.nan
+            b = a.copy()
+            sort_small(b)
+            np.testing.assert_array_equal(b, np.sort(a))
+            k = rng.integers(-5, 5, size=n)
+            sort_small(k)
+            assert (np.diff(k) >= 0).all()
