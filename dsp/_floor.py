@@ -73,8 +73,11 @@ def _fold(rows, acc, n_acc, bin_blocks, out):  # pragma: no cover - compiled
                 acc[c] = rows[i, c]
         n_acc[0] += 1
         if n_acc[0] == bin_blocks:
-            out[n_out, :] = acc
-            acc[:] = np.inf
+            # element by element: a slice assignment compiles numpy's
+            # broadcast checks, ~2.5 s of a first run (empty numba cache)
+            for c in range(acc.shape[0]):
+                out[n_out, c] = acc[c]
+                acc[c] = np.inf
             n_acc[0] = 0
             n_out += 1
     return n_out

@@ -109,8 +109,7 @@ def _split_kernel(y, peak_min, w, min_sep, dip, ratio, cuts):  # pragma: no cove
         if ok:
             keep[nk] = i
             nk += 1
-    keep = keep[:nk].copy()
-    sort_small(keep)
+    sort_small(keep[:nk])
     nc = 0
     k = 0
     while k + 1 < nk:
@@ -126,11 +125,11 @@ def _split_kernel(y, peak_min, w, min_sep, dip, ratio, cuts):  # pragma: no cove
             cuts[nc] = m
             nc += 1
             k += 1
-        elif e[h0] >= e[h1]:
-            # one discharge: the larger hump stands for it
-            keep[k + 1 : nk - 1] = keep[k + 2 : nk].copy()
-            nk -= 1
         else:
-            keep[k : nk - 1] = keep[k + 1 : nk].copy()
+            # one discharge: the larger hump stands for it, the other goes
+            # (shifted element by element: a slice assignment compiles
+            # numpy's broadcast checks, seconds of a first run)
+            for q in range(k + 1 if e[h0] >= e[h1] else k, nk - 1):
+                keep[q] = keep[q + 1]
             nk -= 1
     return nc
