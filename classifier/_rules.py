@@ -474,15 +474,13 @@ def cramp_votes(burst: Burst, *, motion_overlap: bool = False, n_channels: int =
     votes: list[tuple[float, str]] = []
     dur = burst.duration_s
     on_off = on_off_envelope(burst)
-    if on_off and dur >= 15.0:
-        # Repeated movements whose pauses are too short to end the burst
-        # (real Myo fists every 5 s made one 55 s burst): its length is the
-        # series', not one contraction's, so it says nothing of a cramp.
-        pass
-    elif dur >= LONG_S:
-        votes.append((3.0, f"lasted {_fmt_s(dur)}, longer than a held contraction"))
-    elif dur >= 15.0:
-        votes.append((1.0, f"lasted {_fmt_s(dur)}"))
+    if dur >= 15.0:
+        # Not for repeated movements whose pauses are too short to end the
+        # burst (real Myo fists every 5 s made one 55 s burst): the length is
+        # the series', not one contraction's, so it says nothing of a cramp.
+        if not on_off:
+            votes.append((3.0, f"lasted {_fmt_s(dur)}, longer than a held contraction") if dur >= LONG_S
+                         else (1.0, f"lasted {_fmt_s(dur)}"))
     elif dur < 2.0:
         votes.append((-2.5, f"only {_fmt_s(dur)} long"))
     elif dur < 5.0:

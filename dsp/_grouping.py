@@ -149,7 +149,7 @@ class Grouper:
         can wait in the grouper for as long as a cramp next to it lasts."""
         p = self.p
         # the raw window around a short burst, and net_ratio's baseline before it (``_burst``)
-        pad = round(0.125 * p.fs) + 2 + self.net_pad_n
+        pad = self.raw_pad_n + self.net_pad_n
         starts = [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.spikes]
         starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.released]
         starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.inside]
@@ -658,8 +658,8 @@ class Grouper:
         # read from further back for net_ratio, whose baseline lies before a
         # peak at the very onset
         raw_net, net_at = p._raw_ring.get(raw_from - self.net_pad_n, max(mid + half + 1, offset))
-        raw_w = raw_net[max(0, raw_from - net_at):]
-        ms = p._ms_hist.get(b_nz, b_off)[0] if kind == "sustained" else raw_w[:0]
+        raw_col = raw_net[:, s].astype(np.float64)
+        ms = p._ms_hist.get(b_nz, b_off)[0] if kind == "sustained" else raw_net[:0]
         # spike peak times per channel are in time order: count by bisection
         # (hundreds of twitches a minute made this a scan per burst)
         times = self.spike_times[s]
@@ -675,11 +675,11 @@ class Grouper:
         low = p._floor.lowest(b_on - _floor.LOOKBACK_S * fs / p.block_n, b_on, s)
         feats = burst_features(
             kind=kind, onset=onset, offset=offset, members=chans, strongest=s, y=y, y_start=y0,
-            raw_wide=raw_w[:, s].astype(np.float64) if raw_w.shape[0] else np.zeros(0),
+            raw_wide=raw_col[max(0, raw_from - net_at):],
             blk_ms=ms[:, s] if ms.shape[0] else np.zeros(0), noise_uv=float(noise[s]), others=chans[1:],
             fs=fs, t0=p.time_of(0), block_n=p.block_n, band=p.band, prior_rate=float(prior),
             floor_uv=low, delay_s=p.delay_n / fs if found else 0.0,
-            raw_net=raw_net[:, s].astype(np.float64) if raw_net.shape[0] else None, raw_net_start=net_at,
+            raw_net=raw_col, raw_net_start=net_at,
         )
         if extra:
             feats.update(extra)
