@@ -18,7 +18,11 @@ signal / noise); ``net_ratio`` (|net area| / total area of the raw deflection
 from ``NET_BEFORE_S`` before to ``NET_AFTER_S`` after the peak, against the
 median level over ``NET_LEVEL_S`` before it: near 0 for a discharge, whose
 phases cancel, near 1 for a one-sided jump and decay; NaN where those samples
-were not read or are not finite); sustained: ``rise_s``, ``fall_s``,
+were not read or are not finite); ``swing_ratio`` (the largest excursion
+against the sign of the raw peak within ``SWING_S`` of it, over the peak,
+both against that baseline; the raw peak is the largest raw deflection within
+``SWING_PEAK_S`` of the filtered one: 0.2-1 for a discharge, which swings
+both ways, near 0 for a one-sided jump; NaN as for ``net_ratio``); sustained: ``rise_s``, ``fall_s``,
 ``env_cv``, ``wobble``, ``mean_snr`` from the 100 ms RMS envelope (block
 resolution); and ``prior_spike_rate`` (spikes per minute on the strongest
 channel in the 60 s before the onset, over the part of those 60 s that was
@@ -55,13 +59,14 @@ import numba
 import numpy as np
 from scipy import fft as sfft
 
-__all__ = ["FEATURE_NAMES", "burst_features", "lobe_count"]
+__all__ = ["FEATURE_NAMES", "burst_features", "deflection_shape", "lobe_count"]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "duration_s", "t_peak_s", "fs", "peak_snr", "rms_snr", "noise_uv", "n_channels", "xcorr",
     "phases", "width_s", "zc_hz", "lf_ratio", "step_snr",
     "rise_s", "fall_s", "env_cv", "wobble", "mean_snr", "prior_spike_rate",
     "near_sustained", "start_s", "noise_rise", "delay_s", "net_ratio",
+    "swing_ratio",
 )
 
 #: Window of ``net_ratio`` around the peak, s: a surface MUAP lasts 10-25 ms
@@ -71,6 +76,12 @@ NET_BEFORE_S = 0.006
 NET_AFTER_S = 0.012
 #: ... and the span whose median level is the baseline: (from, to) s before the peak.
 NET_LEVEL_S = (0.06, 0.01)
+#: ``swing_ratio``: how far from the filtered peak its raw peak may lie (the
+#: band-pass moves and reshapes the extremum), and the half-width of the
+#: window for the opposite phase around it, s. Together they reach
+#: ``NET_AFTER_S`` after the peak, so both features read the same samples.
+SWING_PEAK_S = 0.004
+SWING_S = 0.008
 
 NAN = float("nan")
 
@@ -379,7 +390,8 @@ def burst_features(
         s (``Pipeline.delay_n``); 0 for artefact flags.
     raw_net : ndarray, shape (k,), µV, optional
         Raw samples of the strongest channel from ``raw_net_start`` (absolute
-        index), reaching ``NET_LEVEL_S[0]`` before the burst: for ``net_ratio``.
+        index), reaching ``NET_LEVEL_S[0]`` before the burst: for ``net_ratio``
+        and ``swing_ratio``.
     """
     f = dict.fromkeys(FEATURE_NAMES, NAN)
     nz = max(noise_uv, 1e-12)
@@ -409,7 +421,7 @@ def burst_features(
         if raw_net is not None:
             # the peak on the recording's clock, as an index into raw_net
             at = y_start + ipk - round(delay_s * fs) - raw_net_start
-            f["net_ratio"] = net_ratio(raw_net, at, fs)
+            f["net_ratio"], f["swing_ratio"] = deflection_shape(raw_net, at, fs)
     raw_in = raw_wide[np.isfinite(raw_wide)]
     if raw_in.size >= 2:
         f["lf_ratio"] = _lf_ratio(raw_in, fs, band[0], band[1])
@@ -419,45 +431,64 @@ def burst_features(
     return f
 
 
-def net_ratio(raw: np.ndarray, at: int, fs: float) -> float:
-    """|net area| / total area of ``raw`` around index ``at`` (see the module
-    docstring); NaN when the window or its baseline falls outside ``raw`` or
-    holds a non-finite sample.
+def deflection_shape(raw: np.ndarray, at: int, fs: float) -> tuple[float, float]:
+    """``(net_ratio, swing_ratio)`` of ``raw`` around index ``at`` (see the
+    module docstring); NaN where the windows or the baseline fall outside
+    ``raw`` or hold a non-finite sample.
 
-    A surface discharge swings both ways and its phases nearly cancel, which
-    a board's filters keep; an electrode pop through a board's high-pass
-    (BioAmp: 72 Hz) is a jump that decays on one side.
+    A surface discharge swings both ways: its phases nearly cancel and it has
+    an opposite phase near its peak, which a board's filters keep. An
+    electrode pop through a board's high-pass (BioAmp: 72 Hz) is a jump that
+    decays on one side within milliseconds.
     """
     a = at - max(1, round(NET_BEFORE_S * fs))
     b = at + max(2, round(NET_AFTER_S * fs)) + 1
     p0, p1 = at - round(NET_LEVEL_S[0] * fs), at - round(NET_LEVEL_S[1] * fs)
     if p0 < 0 or b > raw.shape[0] or p1 <= p0:
-        return NAN
+        return NAN, NAN
     raw = np.ascontiguousarray(raw, dtype=np.float64)
     # The baseline's median by numpy's partition, not numba's median (whose
     # compile cost ~1.4 s on a first run) nor np.median (~12 us a call).
     n, k = p1 - p0, (p1 - p0) // 2
     part = np.partition(raw[p0:p1], (k - 1, k) if n % 2 == 0 else k)
     level = float(part[k]) if n % 2 else 0.5 * float(part[k - 1] + part[k])
-    return _net_kernel(raw, a, b, p0, p1, level)
+    r, m = round(SWING_PEAK_S * fs), round(SWING_S * fs)
+    return _shape_kernel(raw, a, b, p0, p1, level, at, r, m)
 
 
 @numba.njit(cache=True, nogil=True)
-def _net_kernel(raw, a, b, p0, p1, level):  # pragma: no cover - compiled
+def _shape_kernel(raw, a, b, p0, p1, level, at, r, m):  # pragma: no cover - compiled
     # Once per burst (thousands a minute on a busy recording): the all-numpy
-    # version cost ~27 us, a quarter of a twitch's whole share of the chain.
+    # version of the net sums cost ~27 us, a quarter of a twitch's whole
+    # share of the chain.
     for i in range(p0, p1):
         if not np.isfinite(raw[i]):
-            return np.nan
+            return np.nan, np.nan
     net = 0.0
     total = 0.0
     for i in range(a, b):
         if not np.isfinite(raw[i]):
-            return np.nan
+            return np.nan, np.nan
         d = raw[i] - level
         net += d
         total += abs(d)
-    return abs(net) / total if total > 0 else np.nan
+    ratio = abs(net) / total if total > 0 else np.nan
+    k = at
+    for i in range(at - r, at + r + 1):
+        if abs(raw[i] - level) > abs(raw[k] - level):
+            k = i
+    lo, hi = k - m, k + m + 1
+    peak = raw[k] - level
+    if lo < 0 or hi > raw.shape[0] or peak == 0.0:
+        return ratio, np.nan
+    sign = 1.0 if peak > 0 else -1.0
+    opposite = 0.0
+    for i in range(lo, hi):
+        d = -sign * (raw[i] - level)
+        if not np.isfinite(d):
+            return ratio, np.nan
+        opposite = max(opposite, d)
+    return ratio, opposite / abs(peak)
 
 
 def _p90(a: np.ndarray) -> float:

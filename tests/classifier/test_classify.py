@@ -877,3 +877,19 @@ def test_a_large_one_sided_jump_on_a_fast_board_is_a_pop_not_a_twitch():
     # Two channels at once is no single electrode's pop.
     two = spike(5.0, ch=("calf_1", "calf_2"), peak=600.0, peak_snr=60.0, net_ratio=0.8, fs=500.0)
     assert run([two])[0].trial_type == "fasciculation"
+
+
+def test_a_jump_with_no_swing_back_is_a_pop_from_a_lower_size():
+    # A discharge has a phase of the other sign near its peak (swing_ratio
+    # >= ~0.2 on tuning seeds); a pop through a board's high-pass has none,
+    # which noise cannot fake from 8x up, where the net area (20x) cannot tell.
+    (ev,) = run([spike(5.0, peak_snr=12.0, net_ratio=0.4, swing_ratio=0.05, fs=500.0)])
+    assert (ev.trial_type, ev.subtype) == ("artifact", "pop")
+    assert "no swing back" in ev.evidence and "at most 5% of its height" in ev.evidence
+    for twitch in (
+        spike(5.0, peak_snr=12.0, net_ratio=0.4, swing_ratio=0.3, fs=500.0),  # it swings back
+        spike(5.0, peak_snr=6.0, net_ratio=0.4, swing_ratio=0.05, fs=500.0),  # noise could hide a swing
+        spike(5.0, peak_snr=12.0, swing_ratio=0.05, fs=250.0),  # a slow board's filters blur the phases
+        spike(5.0, ch=("calf_1", "calf_2"), peak_snr=12.0, swing_ratio=0.05, fs=500.0),
+    ):
+        assert run([twitch])[0].trial_type == "fasciculation", twitch.features

@@ -25,10 +25,12 @@ from dsp.features import (
     NET_AFTER_S,
     NET_BEFORE_S,
     NET_LEVEL_S,
+    SWING_PEAK_S,
+    SWING_S,
     _lf_ratio,
     _p90,
     burst_features,
-    net_ratio,
+    deflection_shape,
 )
 from dsp.filters import sos_filter_reference
 
@@ -227,21 +229,36 @@ def test_p90_equals_numpy_percentile():
 
 
 @pytest.mark.parametrize("fs", [500.0, 1000.0])
-def test_compiled_net_ratio_equals_the_numpy_sums(fs):
+def test_compiled_deflection_shape_equals_numpy(fs):
     rng = np.random.default_rng(3)
     at = 200
     n = np.arange(400)
     jump = np.where(n >= at, np.exp(-(n - at) / 3.0), 0.0)  # a one-sided decay, some of the time
     a, b = at - round(NET_BEFORE_S * fs), at + round(NET_AFTER_S * fs) + 1
     p0, p1 = at - round(NET_LEVEL_S[0] * fs), at - round(NET_LEVEL_S[1] * fs)
+    r, m = round(SWING_PEAK_S * fs), round(SWING_S * fs)
     for _ in range(200):
         x = rng.normal(size=400) + rng.normal(0, 20) * jump
-        d = x[a:b] - np.median(x[p0:p1])
-        assert net_ratio(x, at, fs) == pytest.approx(abs(d.sum()) / np.abs(d).sum(), rel=1e-12)
+        d = x - np.median(x[p0:p1])
+        k = at - r + int(np.argmax(np.abs(d[at - r : at + r + 1])))
+        swing = max(0.0, float((-np.sign(d[k]) * d[k - m : k + m + 1]).max())) / abs(d[k])
+        net, got_swing = deflection_shape(x, at, fs)
+        assert net == pytest.approx(abs(d[a:b].sum()) / np.abs(d[a:b]).sum(), rel=1e-12)
+        assert got_swing == pytest.approx(swing, rel=1e-12)
     x[p0 + 1] = np.nan
-    assert np.isnan(net_ratio(x, at, fs))
+    assert np.isnan(deflection_shape(x, at, fs)).all()
     # the window or its baseline outside what was read
-    assert np.isnan(net_ratio(x[: b - 1], at, fs)) and np.isnan(net_ratio(x, 5, fs))
+    assert np.isnan(deflection_shape(x[: b - 1], at, fs)).all() and np.isnan(deflection_shape(x, 5, fs)).all()
+
+
+def test_swing_ratio_tells_a_discharge_from_a_one_sided_jump():
+    fs = 500.0
+    t = (np.arange(200) - 100) / fs
+    muap = -np.gradient(np.exp(-(t / 0.003) ** 2))  # biphasic, both phases equal
+    muap *= 100.0 / np.abs(muap).max()
+    jump = np.where(t >= 0, 100.0 * np.exp(-t / 0.0022), 0.0)  # a step through a 72 Hz high-pass
+    assert deflection_shape(muap, 100, fs)[1] > 0.9
+    assert deflection_shape(jump, 100, fs)[1] == 0.0
 
 
 def test_released_buffers_are_reused_by_shape_and_type_within_the_limit(monkeypatch):
