@@ -422,8 +422,10 @@ def fade_s(burst: Burst) -> float:
 
 def _one_sided_text(where: str, burst: Burst, snr_txt: str) -> str:
     if _unswung(burst):
-        return (f"electrode pop: a jump on {where} only{snr_txt}, with no swing back the other way "
-                f"(at most {feature(burst, 'swing_ratio'):.0%} of its height; a twitch swings both ways)")
+        swing = feature(burst, "swing_ratio")
+        back = "no swing back the other way (" if swing < 0.01 else (
+            f"hardly any swing back the other way (at most {swing:.0%} of its height; ")
+        return f"electrode pop: a jump on {where} only{snr_txt}, with {back}a twitch swings both ways)"
     one_side = (1.0 + feature(burst, "net_ratio")) / 2.0  # net = one side - other, over both
     return (f"electrode pop: a jump on {where} only{snr_txt}, decaying on one side "
             f"({one_side:.0%} of its area on one side; a twitch swings both ways)")

@@ -885,7 +885,9 @@ def test_a_jump_with_no_swing_back_is_a_pop_from_a_lower_size():
     # which noise cannot fake from 8x up, where the net area (20x) cannot tell.
     (ev,) = run([spike(5.0, peak_snr=12.0, net_ratio=0.4, swing_ratio=0.05, fs=500.0)])
     assert (ev.trial_type, ev.subtype) == ("artifact", "pop")
-    assert "no swing back" in ev.evidence and "at most 5% of its height" in ev.evidence
+    assert "hardly any swing back" in ev.evidence and "at most 5% of its height" in ev.evidence
+    (flat,) = run([spike(5.0, peak_snr=12.0, swing_ratio=0.0, fs=500.0)])
+    assert "with no swing back the other way (a twitch swings both ways)" in flat.evidence
     for twitch in (
         spike(5.0, peak_snr=12.0, net_ratio=0.4, swing_ratio=0.3, fs=500.0),  # it swings back
         spike(5.0, peak_snr=6.0, net_ratio=0.4, swing_ratio=0.05, fs=500.0),  # noise could hide a swing
