@@ -1,6 +1,6 @@
 """Train the cramp model (``classifier/cramp_model.json``) from simulated recordings.
 
-    python scripts/train_cramp_model.py            # ~20 min on 2 cores
+    python scripts/train_cramp_model.py            # ~3 min on 2 cores
     python scripts/train_cramp_model.py --check    # retrain and compare with the shipped file
 
 Data: every scenario at its default length, on the three board models of the
