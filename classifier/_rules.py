@@ -300,8 +300,9 @@ def decide_spike(burst: Burst, *, ecg_beats: int = 0, rr_s: float = math.nan, on
             f"electrode pop: sudden step on {ch} only{snr_txt}, slow return",
             "pop",
         )
-    if one_sided_jump(burst):
-        return Decision("artifact", 0.75, _one_sided_text(ch, burst, snr_txt), "pop")
+    one_sided = one_sided_jump(burst, ch, snr_txt)
+    if one_sided:
+        return Decision("artifact", 0.75, one_sided, "pop")
     if on_slow_wave:
         low_freq = False
     if low_freq and n_ch >= MOTION_MIN_CHANNELS:
@@ -420,17 +421,6 @@ def fade_s(burst: Burst) -> float:
     return fall + fade_tail_s(burst)
 
 
-def _one_sided_text(where: str, burst: Burst, snr_txt: str) -> str:
-    if _unswung(burst):
-        swing = feature(burst, "swing_ratio")
-        back = "no swing back the other way (" if swing < 0.01 else (
-            f"hardly any swing back the other way (at most {swing:.0%} of its height; ")
-        return f"electrode pop: a jump on {where} only{snr_txt}, with {back}a twitch swings both ways)"
-    one_side = (1.0 + feature(burst, "net_ratio")) / 2.0  # net = one side - other, over both
-    return (f"electrode pop: a jump on {where} only{snr_txt}, decaying on one side "
-            f"({one_side:.0%} of its area on one side; a twitch swings both ways)")
-
-
 def pop_like(burst: Burst) -> bool:
     """A huge one-channel jump carrying low-frequency energy: an electrode pop (§1.6).
 
@@ -443,18 +433,24 @@ def pop_like(burst: Burst) -> bool:
     return len(burst.channels) == 1 and snr >= POP_BIG_SNR and lf >= POP_BIG_LF
 
 
-def one_sided_jump(burst: Burst) -> bool:
-    """A one-channel jump that decays on one side: an electrode pop through a
-    board's high-pass, not a discharge (see ``POP_NET_RATIO`` and ``POP_SWING``)."""
+def one_sided_jump(burst: Burst, where: str, snr_txt: str) -> str:
+    """Evidence that a one-channel jump decays on one side (an electrode pop
+    through a board's high-pass, not a discharge: see ``POP_NET_RATIO`` and
+    ``POP_SWING``), or ``""`` when it does not."""
     if len(burst.channels) != 1 or not feature(burst, "fs") >= POP_NET_MIN_FS:
-        return False
-    one_sided = feature(burst, "peak_snr") >= POP_NET_MIN_SNR and feature(burst, "net_ratio") >= POP_NET_RATIO
-    return one_sided or _unswung(burst)
-
-
-def _unswung(burst: Burst) -> bool:
-    # no phase of the other sign near the peak (a pop through a high-pass); see POP_SWING
-    return feature(burst, "peak_snr") >= POP_SWING_MIN_SNR and feature(burst, "swing_ratio") < POP_SWING
+        return ""
+    snr = feature(burst, "peak_snr")
+    swing = feature(burst, "swing_ratio")
+    if snr >= POP_SWING_MIN_SNR and swing < POP_SWING:
+        back = "no swing back the other way (" if swing < 0.01 else (
+            f"hardly any swing back the other way (at most {swing:.0%} of its height; ")
+        return f"electrode pop: a jump on {where} only{snr_txt}, with {back}a twitch swings both ways)"
+    net = feature(burst, "net_ratio")
+    if snr >= POP_NET_MIN_SNR and net >= POP_NET_RATIO:
+        one_side = (1.0 + net) / 2.0  # net = one side - other, over both
+        return (f"electrode pop: a jump on {where} only{snr_txt}, decaying on one side "
+                f"({one_side:.0%} of its area on one side; a twitch swings both ways)")
+    return ""
 
 
 def discharge_like(burst: Burst) -> bool:
@@ -640,8 +636,9 @@ def decide_sustained(burst: Burst, *, motion_overlap: bool = False, ecg_beats: i
         if pop_like(burst):
             return Decision("artifact", 0.75, f"electrode pop: huge jump on {where} only{snr_txt}, slow return",
                             "pop")
-        if one_sided_jump(burst):
-            return Decision("artifact", 0.7, _one_sided_text(where, burst, snr_txt), "pop")
+        one_sided = one_sided_jump(burst, where, snr_txt)
+        if one_sided:
+            return Decision("artifact", 0.7, one_sided, "pop")
         if dur <= SINGLE_DISCHARGE_S:
             return Decision("fasciculation", 0.7, f"single large discharge on {where}{snr_txt}, "
                             f"{_fmt_s(dur)} with its after-swing, no repetition")

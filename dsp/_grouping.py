@@ -150,9 +150,8 @@ class Grouper:
         p = self.p
         # the raw window around a short burst, and net_ratio's baseline before it (``_burst``)
         pad = self.raw_pad_n + self.net_pad_n
-        starts = [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.spikes]
-        starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.released]
-        starts += [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for s in self.inside]
+        starts = [s[1] - max(pad, (s[2] - s[1]) // 2 + 2) for held in (self.spikes, self.released, self.inside)
+                  for s in held]
         starts += [max(on, off - p._ring_n) - pad for _, on, off in self.seg_pending]
         starts += [max(on, off - p._ring_n) - pad for _, _, on, off in self.arts]
         starts += [idx - pad for _, idx, _ in self.pops]
