@@ -156,7 +156,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from classifier.evaluation import EVAL_SEEDS, run_evaluation
+    from classifier.evaluation import EVAL_SEEDS, format_by_scenario, run_evaluation
+    from classifier.scoring import EvalResult
     from firmware_bridge import DEVICES, list_scenarios
 
     devices = args.devices or list(DEVICES)
@@ -169,10 +170,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             return _usage(f"unknown scenario {s!r}; known: {', '.join(list_scenarios())}")
     if args.seeds < 1 or args.seeds > len(EVAL_SEEDS):
         return _usage(f"--seeds must be 1..{len(EVAL_SEEDS)}")
-    results = run_evaluation(scenarios, devices, EVAL_SEEDS[: args.seeds], duration_s=args.duration)
+    runs: dict[str, dict[str, list[EvalResult]]] = {}
+
+    def keep(run) -> None:
+        runs.setdefault(run.device, {}).setdefault(run.scenario, []).append(run.result)
+
+    results = run_evaluation(scenarios, devices, EVAL_SEEDS[: args.seeds], duration_s=args.duration, progress=keep)
     for device, result in results.items():
         print(f"=== {device} ===")
         print(result.format())
+        print()
+        print(format_by_scenario({s: EvalResult.merge(parts) for s, parts in runs[device].items()}))
         print()
     return EXIT_OK
 

@@ -228,3 +228,20 @@ def test_confidence_curve_keeps_only_detections_at_or_above_each_cut_off():
     assert pr(0.9) == (1, 2, 6)
     # merged results add the curves up
     assert EvalResult.merge([r, r]).conf_curve[(50, "fasciculation", "tp")] == 6
+
+
+def test_scores_by_scenario_show_where_the_false_twitches_are():
+    from classifier.evaluation import format_by_scenario
+
+    snr = {"snr": 9.0, "peak_snr": 9.0}
+    quiet = score_events([fp(1.0, **snr), fp(2.0, **snr)], [fp(1.0, **snr), fp(2.0, **snr)], fs=250.0,
+                         rest_duration_s=3600.0)
+    noisy = score_events([fp(1.0, **snr)], [fp(1.0, **snr), fp(5.0, **snr), fp(9.0, **snr)], fs=250.0,
+                         rest_duration_s=3600.0)
+    cramps = score_events([ev(10.0, 40.0, "cramp")], [ev(10.5, 39.0, "cramp"), ev(60.0, 70.0, "cramp")],
+                          fs=250.0, rest_duration_s=None)
+    lines = format_by_scenario({"rest_benign": noisy, "quiet": quiet, "night_calf_cramp": cramps}).splitlines()
+    assert len(lines) == 4 and "false /h at rest" in lines[0]
+    assert lines[1].split() == ["rest_benign", "0.333", "/", "1.000", "2.0", "-", "0"]
+    assert lines[2].split() == ["quiet", "1.000", "/", "1.000", "0.0", "-", "0"]
+    assert lines[3].split() == ["night_calf_cramp", "-", "/", "-", "-", "1", "of", "1", "1"]
