@@ -237,8 +237,9 @@ def format_by_scenario(results: Mapping[str, EvalResult]) -> str:
         A table: twitches >= 5x noise (precision / recall, and the false ones
         per hour of rest), cramps (found of true, false), per scenario.
     """
-    lines = [f"{'scenario':<18} {'twitches >= 5x: prec / recall':>30} {'false /h at rest':>17} "
-             f"{'cramps found':>13} {'false':>6}"]
+    header = (f"{'scenario':<18} {'twitches >= 5x: prec / recall':>30} {'false /h at rest':>17} "
+              f"{'cramps found':>13} {'false':>6}")
+    lines = [header]
     for scenario, r in results.items():
         n_cramps = r.n_truth["cramp"]
         found = r.tp["cramp"]
