@@ -14,17 +14,23 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from classifier._classify import Classifier
+from classifier._report import format_by_scenario
 from classifier.ongoing import OngoingAlert, OngoingWatch
 from classifier.scoring import EvalResult, score_events
 from dsp import Burst, Chunk, Event
 
 if TYPE_CHECKING:
     from dsp import Pipeline
+
+__all__ = [
+    "EVAL_SEEDS", "LIVE_CHUNK_S", "RATE_MIN_SNR", "TUNING_SEEDS", "RunOutput", "Streamed", "detect",
+    "evaluate_one", "format_by_scenario", "rest_seconds", "run_evaluation", "stream",
+]
 
 #: Seeds the rules were tuned on.
 TUNING_SEEDS: tuple[int, ...] = tuple(range(1, 31))
@@ -215,42 +221,3 @@ def run_evaluation(
         out[device] = EvalResult.merge(parts)
     return out
 
-
-def format_by_scenario(results: Mapping[str, EvalResult]) -> str:
-    """One line per scenario: where a device's twitch and cramp errors come from.
-
-    A merged score hides a single scenario's trouble: with a change tried
-    and not taken, held-out 250 Hz twitch precision fell from 0.96 to 0.93
-    because the false twitches of the ``rest_benign`` recordings went from
-    36 to 118 (62 of them on one channel of one recording), while the other
-    scenarios hardly moved.
-
-    Parameters
-    ----------
-    results : mapping of scenario name to EvalResult
-        One device's scores per scenario (``run_evaluation``'s ``progress``
-        gives each recording's).
-
-    Returns
-    -------
-    str
-        A table: twitches >= 5x noise (precision / recall, and the false ones
-        per hour of rest), cramps (found of true, false), per scenario.
-    """
-    header = (f"{'scenario':<18} {'twitches >= 5x: prec / recall':>30} {'false /h at rest':>17} "
-              f"{'cramps found':>13} {'false':>6}")
-    lines = [header]
-    for scenario, r in results.items():
-        n_cramps = r.n_truth["cramp"]
-        found = r.tp["cramp"]
-        lines.append(
-            f"{scenario:<18} {_num(r.precision('fasciculation', high_snr=True)):>19} / "
-            f"{_num(r.recall('fasciculation', high_snr=True)):<8} "
-            f"{_num(r.false_alarms_per_hour('fasciculation'), 1):>17} "
-            f"{f'{found} of {n_cramps}' if n_cramps else '-':>13} {r.n_pred['cramp'] - found:>6}"
-        )
-    return "\n".join(lines)
-
-
-def _num(x: float, digits: int = 3) -> str:
-    return "-" if not math.isfinite(x) else f"{x:.{digits}f}"
