@@ -60,6 +60,11 @@ def format_result(r: EvalResult) -> str:
             f"of {r.rest_truth[lab]}; isolated (no other twitch/beat/pop within "
             f"{ISOLATION_S * 1000:.0f} ms): {_f(r.recall_isolated(lab))} of {r.iso_truth[lab]}"
         )
+        shares = r.missed_shares(lab)
+        if any(v > 0 for v in shares.values()):
+            causes = {"another discharge near": f"another twitch/beat/pop within {ISOLATION_S * 1000:.0f} ms"}
+            lines.append(f"{lab} missed (SNR>={r.snr_min:g}, share of {r.hi_truth[lab]}): "
+                         + ", ".join(f"{_pct(v)} {causes.get(c, c)}" for c, v in shares.items()))
 
     for lab in BODY_LABELS:
         if not r.n_truth[lab]:

@@ -38,6 +38,12 @@ SNR_EDGES = (3.0, 5.0, 10.0)
 SNR_BINS = ("<3", "3-5", "5-10", ">=10")
 #: A point-like truth with no other within this many s is "isolated".
 ISOLATION_S = 0.05
+#: Why a point-like truth was missed, in the order they are tested: it
+#: peaks inside a cramp or voluntary truth (buried in many units); another
+#: twitch, heartbeat or pop peaks within ISOLATION_S (the two waveforms sum
+#: into one); it was matched but called something else; nothing reported it.
+MISS_CAUSES: tuple[str, ...] = ("during a contraction", "another discharge near", "called another class",
+                                "not reported")
 #: Extra peak tolerances for the tolerance curve (§3.6 item 2), s.
 TAU_CURVE_S = (0.010, 0.025, 0.050)
 #: Confidence cut-offs of the operating-point curve (science.md 3.6 item 4).
@@ -138,6 +144,9 @@ class EvalResult:
     rest_hit: Counter = field(default_factory=Counter)
     iso_truth: Counter = field(default_factory=Counter)
     iso_hit: Counter = field(default_factory=Counter)
+    #: ``(label, cause)`` -> point-like truths at SNR >= ``snr_min`` that were
+    #: not found as that label, by the first cause that applies (``MISS_CAUSES``).
+    hi_missed: Counter = field(default_factory=Counter)
     #: Streaming latency (science.md 3.6 item 9), s: per cramp truth, its first
     #: ongoing-activity alert after its onset; cramps that got none.
     cramp_alert_s: list = field(default_factory=list)
@@ -170,7 +179,7 @@ class EvalResult:
             out.snr_min = r.snr_min
             for name in ("n_truth", "n_pred", "tp", "confusion", "splits", "merges", "rest_false_alarms",
                          "snr_truth", "snr_hit", "hi_truth", "hi_pred", "hi_tp", "tau_curve", "conf_curve", "rest_truth",
-                         "rest_hit", "iso_truth", "iso_hit"):
+                         "rest_hit", "iso_truth", "iso_hit", "hi_missed"):
                 getattr(out, name).update(getattr(r, name))
             for name in ("onset_err_s", "offset_err_s", "decision_s"):
                 mine = getattr(out, name)
@@ -249,6 +258,11 @@ class EvalResult:
         detector's miss rate at rest from that ceiling.
         """
         return _ratio(self.rest_hit[lab], self.rest_truth[lab])
+
+    def missed_shares(self, lab: str) -> dict[str, float]:
+        """Per cause in ``MISS_CAUSES``, the share of ``lab``'s truths at SNR
+        >= ``snr_min`` that were missed for it; the shares add up to 1 - recall."""
+        return {c: _ratio(self.hi_missed[(lab, c)], self.hi_truth[lab]) for c in MISS_CAUSES}
 
     def recall_isolated(self, lab: str) -> float:
         """As ``recall_at_rest``, over truths with no other point-like truth
@@ -486,14 +500,21 @@ def score_events(
         if hi:
             r.hi_truth[lab] += 1
             r.hi_tp[lab] += int(hit)
-            if lab in POINT_LABELS and not any(b.onset_s <= peak_time(truth[i]) <= b.offset_s for b in body):
+            if lab not in POINT_LABELS:
+                continue
+            t = peak_time(truth[i])
+            during = any(b.onset_s <= t <= b.offset_s for b in body)
+            near = bisect.bisect_right(point_times, t + ISOLATION_S) - bisect.bisect_left(point_times, t - ISOLATION_S)
+            if not during:
                 r.rest_truth[lab] += 1
                 r.rest_hit[lab] += int(hit)
-                t = peak_time(truth[i])
-                near = bisect.bisect_right(point_times, t + ISOLATION_S) - bisect.bisect_left(point_times, t - ISOLATION_S)
                 if near == 1:
                     r.iso_truth[lab] += 1
                     r.iso_hit[lab] += int(hit)
+            if not hit:
+                cause = ("during a contraction" if during else "another discharge near" if near > 1
+                         else "called another class" if i in matched_t else "not reported")
+                r.hi_missed[(lab, cause)] += 1
     for j, lab in enumerate(p_lab):
         r.hi_pred[lab] += int(_pred_is_hi(predicted[j], truth[matched_p[j]] if j in matched_p else None, snr_min))
     splits, merges = splits_and_merges(truth, predicted)

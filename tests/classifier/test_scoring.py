@@ -78,6 +78,27 @@ def test_false_alarms_per_hour_of_rest():
     assert math.isnan(no_rest.false_alarms_per_hour("cramp"))
 
 
+def test_missed_twitches_are_counted_by_cause():
+    truth = [
+        ev(10.0, 20.0, "cramp"), fp(15.0),  # buried in the cramp
+        fp(30.0), fp(30.02),  # two units 20 ms apart: one detection
+        fp(40.0),  # found, but called a pop
+        fp(50.0),  # nothing reported it
+        fp(60.0),  # found
+        fp(70.0, snr=2.0),  # too faint to count
+    ]
+    pred = [ev(10.0, 20.0, "cramp"), fp(30.0), ev(39.99, 40.01, "artifact", "pop", t_peak=40.0), fp(60.0)]
+    r = score_events(truth, pred, fs=1000.0, rest_duration_s=None)
+    shares = r.missed_shares("fasciculation")
+    assert r.hi_truth["fasciculation"] == 6
+    assert shares == pytest.approx({"during a contraction": 1 / 6, "another discharge near": 1 / 6,
+                                    "called another class": 1 / 6, "not reported": 1 / 6})
+    assert sum(shares.values()) == pytest.approx(1 - r.recall("fasciculation", high_snr=True))
+    merged = EvalResult.merge([r, r])
+    assert merged.missed_shares("fasciculation") == pytest.approx(shares)
+    assert "fasciculation missed (SNR>=5, share of 12): 16.7 % during a contraction" in merged.format()
+
+
 def test_rate_error_over_2_min_windows():
     truth = [fp(1.0 + 10 * k) for k in range(10)] + [fp(121.0 + 20 * k) for k in range(5)]
     truth.append(fp(5.0, snr=1.0))  # too faint to count in the rate truth
