@@ -44,6 +44,22 @@ def test_matching_is_one_to_one_and_class_agnostic():
     assert r.recall("ecg") == 0.0
 
 
+def test_a_detection_matches_the_truth_on_its_channels_before_a_nearer_one_elsewhere():
+    # A 27x twitch on ch4 and a faint heartbeat on ch7 peak 1 ms apart; the
+    # detection on ch4 is the twitch, though its peak is nearer the beat's.
+    twitch = Event(("ch4", "ch3"), 9.993, 10.007, 300.0, "fasciculation", 1.0, features={"t_peak_s": 10.000})
+    beat = Event(("ch7",), 9.95, 10.05, 20.0, "artifact", 1.0, subtype="ecg", features={"t_peak_s": 9.9985})
+    found = Event(("ch4",), 9.992, 10.006, 280.0, "fasciculation", 0.9, features={"t_peak_s": 9.999})
+    r = score_events([twitch, beat], [found], fs=1000.0, rest_duration_s=None)
+    assert r.tp["fasciculation"] == 1
+    assert r.confusion[("ecg", "fasciculation")] == 0
+    assert r.confusion[("ecg", "missed")] == 1
+    # with no channel in common the nearer peak still wins
+    elsewhere = Event(("ch1",), 9.992, 10.006, 280.0, "fasciculation", 0.9, features={"t_peak_s": 9.999})
+    r = score_events([twitch, beat], [elsewhere], fs=1000.0, rest_duration_s=None)
+    assert r.confusion[("ecg", "fasciculation")] == 1
+
+
 def test_extended_events_match_at_iou_02_with_onset_offset_errors():
     truth = [ev(10.0, 40.0, "cramp"), ev(100.0, 130.0, "cramp")]
     pred = [ev(12.0, 42.0, "cramp"), ev(100.0, 104.0, "cramp")]  # IoU 28/32 and 4/30
