@@ -160,6 +160,7 @@ class Classifier:
         self._history_off: list[float] = []
         self._recent_fp: list[tuple[float, Burst]] = []  # fasciculations of the last ~0.1 s
         self._clock = -math.inf  # latest offset seen, s
+        self._until = -math.inf  # bursts ending HOLD_S before this are decided, s
         self._previews: list[Burst] = []  # spikes previewed in the last RETAIN_PREVIEW_S, by peak
         self._last_beat: tuple[float, float, frozenset] | None = None  # decided ECG beat: peak s, RR s, channels
         #: Spikes that were part of a contraction, an artefact or continuous
@@ -173,9 +174,11 @@ class Classifier:
 
     @property
     def clock_s(self) -> float:
-        """Latest burst offset fed so far, s (-inf before any): bursts that
-        ended more than ``hold_s`` before it are decided."""
-        return self._clock
+        """Signal time the decisions have reached, s (-inf before any):
+        every burst that ended more than ``hold_s`` before it is decided.
+        The last ``feed``'s ``settled_s``, or without one the latest burst
+        offset fed so far."""
+        return self._until
 
     def _check(self, burst: Burst) -> None:
         if not isinstance(burst, Burst):
@@ -187,13 +190,23 @@ class Classifier:
                 f"channel(s) {unknown} that are not among the classifier's channels {list(self.channels)}"
             )
 
-    def feed(self, bursts: Iterable[Burst]) -> list[Event]:
+    def feed(self, bursts: Iterable[Burst], *, settled_s: float | None = None) -> list[Event]:
         """Add bursts; return the events whose decision is now final.
 
         Parameters
         ----------
         bursts : iterable of Burst
             New bursts, ideally in order of ``offset_s``.
+        settled_s : float, optional
+            Time, s, before which no burst still to come ends: the
+            pipeline's ``dsp.Pipeline.settled_s`` after the call that gave
+            ``bursts``. A burst is decided once its context window
+            (``HOLD_S`` past its end) lies before it, so the decision is the
+            one a run over all the bursts at once would make, however the
+            stream was chunked. Without it, the latest burst's end stands
+            in, which is the same unless a burst arrives later than one
+            ending after it (dsp holds a spike beside a contraction until
+            the contraction ends).
 
         Returns
         -------
@@ -210,9 +223,10 @@ class Classifier:
                 self._history.insert(k, b)
                 self._history_off.insert(k, b.offset_s)
             self._clock = max(self._clock, max(b.offset_s for b in new))
-        # Everything with an offset up to the clock has arrived, so a burst whose
-        # context window ends before the clock can be decided now.
-        return self._finalize(lambda b: b.offset_s + HOLD_S < self._clock)
+        # Everything ending before the settled time has arrived, so a burst
+        # whose context window ends before it can be decided now.
+        self._until = self._clock if settled_s is None else max(self._until, settled_s)
+        return self._finalize(lambda b: b.offset_s + HOLD_S < self._until)
 
     def flush(self) -> list[Event]:
         """Decide every burst still held (end of the recording)."""
@@ -317,9 +331,9 @@ class Classifier:
         return events
 
     def _prune(self) -> None:
-        # Future bursts end at or after the clock and pending ones are still
+        # Future bursts end at or after the settled time and pending ones are still
         # undecided: nothing older than RETAIN_S before either is context.
-        floor = min([self._clock] + [b.offset_s for b in self._pending]) - RETAIN_S
+        floor = min([self._clock, self._until] + [b.offset_s for b in self._pending]) - RETAIN_S
         k = bisect.bisect_left(self._history_off, floor)
         if k:
             del self._history[:k]

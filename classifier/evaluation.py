@@ -122,7 +122,7 @@ def stream(data, fs: float, channels: Sequence[str], chunk_s: float = _CHUNK_S) 
     run = Streamed([], [], [], [], [], [])
     for new, now, pipe in _replay(data, fs, channels, chunk_s):
         run.bursts.extend(new)
-        decided = clf.feed(new)
+        decided = clf.feed(new, settled_s=pipe.settled_s)
         run.events.extend(decided)
         run.emitted_s.extend([now] * len(decided))
         early = clf.preview(pipe.preview())

@@ -157,6 +157,28 @@ class Grouper:
         starts += [idx - pad for _, idx, _ in self.pops]
         return min(starts) if starts else None
 
+    def settled_before(self) -> int:
+        """A sample index no burst still to come ends before (found-signal
+        samples, before ``delay_n``): the offsets of what is held here, of
+        the kernel's open runs as far as they have got, and of runs not yet
+        begun, which a run's onset may predate by ``margin_n``."""
+        p = self.p
+        es = p._es
+        ends = [s[2] for held in (self.spikes, self.released) for s in held]
+        ends += [off for _, _, off in self.seg_pending]
+        ends += [off for _, _, _, off in self.arts]
+        ends += [idx for _, idx, _ in self.pops]
+        ends += [run[1] for run in p._rail_open.values()]
+        shift = int(p._ip[4])
+        for c in range(p.n_channels):
+            if es.sp[c, 0] == 1:
+                ends.append(int(es.sp[c, 1]) - shift)
+            if es.su[c, 0] != 0:
+                ends.append(int(es.su[c, 3] if es.su[c, 0] == 1 else es.su[c, 2]))
+            ends += [int(es.art[c, k, 2]) for k in range(len(ART_NAMES)) if es.art[c, k, 0] == 1]
+        margin_n = self.hold_n + shift + 2 * p.block_n
+        return min([p._done - margin_n, *ends])
+
     # ---------------------------------------------------------- collecting
     def collect(self, out) -> None:
         if out.sp_n.any():

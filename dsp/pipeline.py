@@ -267,6 +267,24 @@ class Pipeline:
             out.append((self.channels[c], self.found_time_of(on), max(last - on, 0) / self.fs))
         return out
 
+    @property
+    def settled_s(self) -> float:
+        """Every burst still to come from ``process``/``flush`` ends at or
+        after this time, s on the stream clock (-inf before the first
+        burst could be found, inf after ``flush``).
+
+        Bursts come in order of completion, and a spike beside a contraction
+        waits until the contraction ends; a consumer that needs all the
+        bursts around a time (``classifier.Classifier.feed``) waits until
+        this has passed it, so what it decides does not depend on how the
+        stream was chunked.
+        """
+        if self._finished:
+            return math.inf
+        if self._es is None:
+            return -math.inf
+        return self.found_time_of(self._grouper.settled_before())
+
     def preview(self) -> list[Burst]:
         """Spikes found since the last call, before their context is complete.
 

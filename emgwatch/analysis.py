@@ -187,7 +187,7 @@ def analyze_chunks(
             zooms.add(chunk)
         if overview is not None:
             overview.add(chunk.data)
-        new = clf.feed(pipe.process(chunk))
+        new = clf.feed(pipe.process(chunk), settled_s=pipe.settled_s)
         if zooms is not None:
             zooms.offer(new)
         events.extend(new)

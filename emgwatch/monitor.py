@@ -245,7 +245,7 @@ def run_monitor(
         if writer is not None:
             writer.write(chunk)
         now_s = chunk.t0 + chunk.n_samples / chunk.fs
-        final = clf.feed(pipe.process(chunk))
+        final = clf.feed(pipe.process(chunk), settled_s=pipe.settled_s)
         handle(final)
         settle_provisional(state, final, clf.clock_s, clf.hold_s)
         early = clf.preview(pipe.preview())

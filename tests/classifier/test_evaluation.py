@@ -60,6 +60,26 @@ def test_the_live_replay_gives_the_offline_events_and_a_cramp_alert_within_two_s
     assert done[key(c)] >= c.offset_s - 1.0
 
 
+def test_live_decisions_wait_for_spikes_dsp_holds_beside_a_contraction():
+    # dsp releases a spike beside a contraction only when the contraction
+    # ends, after later bursts; here a heartbeat at 25.85 s came out with
+    # another confidence and evidence live than offline until the classifier
+    # waited for them (Pipeline.settled_s).
+    from classifier import classify
+    from classifier.evaluation import stream
+    from firmware_bridge import simulate
+
+    rec = simulate("gym_set", device="cyton_wifi_1000", duration_s=70, seed=1)
+    live = stream(rec.data, rec.fs, rec.channels, chunk_s=0.1)
+    offline = classify(live.bursts, fs=rec.fs, channels=rec.channels)
+    def key(e):
+        return round(e.onset_s, 6), round(e.offset_s, 6), e.trial_type, e.subtype, e.channels, e.confidence, e.evidence
+
+    assert sorted(map(key, live.events)) == sorted(map(key, offline))
+    # every event is decided after its own end and the classifier's hold
+    assert all(t >= e.offset_s for e, t in zip(live.events, live.emitted_s))
+
+
 def test_latency_scores_alerts_and_decisions():
     from classifier import score_events
     from classifier.ongoing import OngoingAlert

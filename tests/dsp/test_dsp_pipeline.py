@@ -377,6 +377,34 @@ def test_live_sized_chunks_give_the_bursts_of_long_chunks_on_a_busy_simulated_re
     assert sorted(map(burst_key, run(0.1)), key=repr) == sorted(map(burst_key, run(10.0)), key=repr)
 
 
+@pytest.mark.parametrize("device, scenario, seed", [("cyton_wifi_1000", "gym_set", 2),
+                                                    ("ganglion_200", "night_calf_cramp", 4),
+                                                    ("myo_200", "exercise_cramp", 1)])
+def test_no_burst_comes_that_ends_before_the_settled_time(device, scenario, seed):
+    # settled_s is what lets the classifier decide live exactly as offline:
+    # it must be a true lower bound, and it must hold back while dsp keeps a
+    # spike beside a contraction (they come out when the contraction ends).
+    import math
+
+    from firmware_bridge import simulate
+
+    rec = simulate(scenario, device=device, seed=seed, duration_s=150)
+    pipe = Pipeline(rec.fs, rec.channels)
+    assert pipe.settled_s == -math.inf
+    settled, step, n, held_back = -math.inf, int(0.1 * rec.fs), 0, 0.0
+    for i in range(0, rec.data.shape[0], step):
+        new = pipe.process(Chunk(rec.data[i : i + step], rec.fs, i / rec.fs, rec.channels))
+        late = [b for b in new if b.offset_s < settled]
+        assert not late, f"{late[0].kind} ending at {late[0].offset_s:.3f} s came after settled_s {settled:.3f} s"
+        n += len(new)
+        assert pipe.settled_s >= settled  # never goes back
+        settled = pipe.settled_s
+        held_back = max(held_back, (i + step) / rec.fs - settled)
+    assert all(b.offset_s >= settled for b in pipe.flush())
+    assert pipe.settled_s == math.inf
+    assert n > 20 and held_back > 5.0
+
+
 def test_preview_shows_each_spike_once_soon_after_it_and_leaves_the_final_bursts_alone():
     from dsp.pipeline import PREVIEW_WAIT_S
 
