@@ -32,6 +32,9 @@ MIN_IOU = 0.2
 #: (and its cramp as missed). A cluster of twitches lasts up to 5 s
 #: (classifier._rules.SPIKY_CLUSTER_MAX_S).
 POINT_MATCH_MAX_S = 5.0
+#: Longest detection a point-like truth matches at full score, s: a
+#: discharge with its after-swing, or a doublet, lasts well under this.
+POINT_SIZED_S = 0.25
 
 
 def label(event: Event) -> str:
@@ -99,9 +102,14 @@ def match(truth: Sequence[Event], pred: Sequence[Event], tau: float) -> list[tup
                 dt = abs(peak_time(p) - tp)
                 if dt <= tau and p.duration_s <= POINT_MATCH_MAX_S:
                     # Scores in 0.5..1 so a near-exact peak beats a loose
-                    # overlap; a pair on shared channels beats any pair on none.
-                    near = 1.0 - dt / tau if tau > 0 else 1.0
-                    pairs.append((0.5 + 0.25 * shares_channel(t, p) + 0.25 * near, i, j))
+                    # overlap. Halved on no shared channel, so any pair on
+                    # shared channels beats it, and halved for a detection
+                    # longer than a discharge, so an overlap that explains
+                    # all of it (a short cramp with a heartbeat under its
+                    # peak) beats a point under it.
+                    score = 1.0 - 0.5 * dt / tau if tau > 0 else 1.0
+                    score *= (1.0 if shares_channel(t, p) else 0.5) * (1.0 if p.duration_s <= POINT_SIZED_S else 0.5)
+                    pairs.append((score, i, j))
             else:
                 v = iou(t, p)
                 if v >= MIN_IOU:

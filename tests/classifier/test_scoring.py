@@ -58,6 +58,13 @@ def test_a_detection_matches_the_truth_on_its_channels_before_a_nearer_one_elsew
     elsewhere = Event(("ch1",), 9.992, 10.006, 280.0, "fasciculation", 0.9, features={"t_peak_s": 9.999})
     r = score_events([twitch, beat], [elsewhere], fs=1000.0, rest_duration_s=None)
     assert r.confusion[("ecg", "fasciculation")] == 1
+    # a short cramp found with its peak on a heartbeat is still that cramp
+    cramp = Event(("ch3", "ch4"), 422.7, 426.9, 60.0, "cramp", 1.0)
+    beat = Event(("ch3", "ch4", "ch5"), 423.86, 423.96, 30.0, "artifact", 1.0, subtype="ecg",
+                 features={"t_peak_s": 423.91})
+    found = Event(("ch3", "ch4"), 422.75, 427.16, 55.0, "cramp", 0.9, features={"t_peak_s": 423.908})
+    r = score_events([cramp, beat], [found], fs=250.0, rest_duration_s=None)
+    assert r.tp["cramp"] == 1 and r.confusion[("ecg", "missed")] == 1
 
 
 def test_extended_events_match_at_iou_02_with_onset_offset_errors():
