@@ -10,7 +10,8 @@ first, so each event is used at most once. Among point-like pairs, those
 whose events share a channel come first: a detection on ch4 is the 27x
 twitch on ch4 that peaked 2 ms from it, not a 2x heartbeat on ch7 that
 peaked 1 ms from it (a truth's channels are those where it reaches 3x the
-noise, or its strongest).
+noise, or its strongest). A detection longer than a discharge goes to an
+extended truth it overlaps before a point-like one under its peak.
 """
 
 from __future__ import annotations
