@@ -220,4 +220,3 @@ def run_evaluation(
                 parts.append(run.result)
         out[device] = EvalResult.merge(parts)
     return out
-

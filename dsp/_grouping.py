@@ -82,6 +82,12 @@ def _median_level(buf, cap, start, end, a0, a1, b0, b1, chans, nz):  # pragma: n
     return best
 
 
+def _sustained_end(es: EngineState, c: int) -> int:
+    """Where channel ``c``'s open sustained run ends so far: its last active
+    block while active (state 1), where it fell back while in the merge gap."""
+    return int(es.su[c, 3] if es.su[c, 0] == 1 else es.su[c, 2])
+
+
 def _ranges(members: list[list]) -> list[tuple[int, int, int]]:
     """(channel, on, off) of a spike group's members. Where one is a piece
     of a cut run (``Grouper._split``), the others are read over that piece's
@@ -174,7 +180,7 @@ class Grouper:
             if es.sp[c, 0] == 1:
                 ends.append(int(es.sp[c, 1]) - shift)
             if es.su[c, 0] != 0:
-                ends.append(int(es.su[c, 3] if es.su[c, 0] == 1 else es.su[c, 2]))
+                ends.append(_sustained_end(es, c))
             ends += [int(es.art[c, k, 2]) for k in range(len(ART_NAMES)) if es.art[c, k, 0] == 1]
         margin_n = self.hold_n + shift + 2 * p.block_n
         return min([p._done - margin_n, *ends])
@@ -271,7 +277,7 @@ class Grouper:
                 es.sp[c, 0] = 0
             if es.su[c, 0] != 0:
                 on = int(es.su[c, 1])
-                off = int(es.su[c, 3] if es.su[c, 0] == 1 else es.su[c, 2])
+                off = _sustained_end(es, c)
                 if off - on >= min_n:
                     self.segments.append((c, on, off))
                     self.seg_pending.append((c, on, off))
@@ -495,7 +501,7 @@ class Grouper:
             on = int(es.su[c, 1])
             if on > hi:
                 continue
-            last = int(es.su[c, 3] if es.su[c, 0] == 1 else es.su[c, 2])
+            last = _sustained_end(es, int(c))
             if last >= lo and last - on >= (self.long_n if open_n is None else open_n):
                 return True
             # Too short yet, or paused before the window (it may resume
