@@ -76,6 +76,37 @@ def test_sustained_burst_timing_and_spikes_inside_are_absorbed(scene):
     assert np.isnan(b.features["phases"]) and np.isnan(b.features["wobble"])  # < 2 s
 
 
+def test_mean_power_frequency_follows_the_spectrum_of_a_contraction():
+    # Two 2 s contractions on one channel: one of slow potentials (power in
+    # 40-90 Hz), one of fast ones (150-250 Hz). Their spectral centroids
+    # (mpf_hz) must land inside those bands, the slow one well below the fast.
+    from scipy import signal
+
+    x = noise(12000, 3, seed=7)
+    rng = np.random.default_rng(8)
+    for (t0, lo, hi) in ((2.0, 40.0, 90.0), (7.0, 150.0, 250.0)):
+        sos = signal.butter(4, (lo, hi), btype="bandpass", fs=FS, output="sos")
+        act = signal.sosfilt(sos, rng.normal(0.0, 1.0, 2000))
+        x[int(t0 * FS):int(t0 * FS) + 2000, 1] += (60.0 * act / act.std()).astype(np.float32)
+    slow, fast = sorted(_kinds(detect_bursts(x, FS, CH, mains_hz=None), "sustained"), key=lambda b: b.onset_s)
+    assert 40.0 < slow.features["mpf_hz"] < 90.0
+    assert 150.0 < fast.features["mpf_hz"] < 250.0
+    assert all(np.isnan(b.features["mpf_hz"]) for b in _kinds(detect_bursts(x, FS, CH, mains_hz=None), "spike"))
+
+
+def test_mean_power_frequency_of_known_signals():
+    from dsp.features import mean_power_frequency
+
+    t = np.arange(3000) / FS
+    assert mean_power_frequency(np.sin(2 * np.pi * 120.0 * t), FS, (20.0, 450.0)) == pytest.approx(120.0, abs=0.5)
+    white = np.random.default_rng(3).normal(0.0, 1.0, 20000)
+    assert mean_power_frequency(white, FS, (20.0, 450.0)) == pytest.approx(235.0, abs=8.0)
+    # a large tone outside the band (movement) is not counted; too few samples: not measured
+    both = 10.0 * np.sin(2 * np.pi * 5.0 * t) + np.sin(2 * np.pi * 120.0 * t)
+    assert mean_power_frequency(both, FS, (20.0, 450.0)) == pytest.approx(120.0, abs=0.5)
+    assert np.isnan(mean_power_frequency(np.ones(5), FS, (20.0, 450.0)))
+
+
 def test_twitches_whose_envelopes_merge_are_the_parts_of_a_short_run():
     # Five twitches 90 ms apart: from the second on, the envelope stays up
     # and dsp reports one short sustained run, which carries each twitch
