@@ -112,6 +112,9 @@ def analysis_to_json(result: AnalysisResult, advice: Sequence[Any]) -> dict[str,
                 "peak_uv": _num(e.peak_uv),
                 "confidence": _num(e.confidence),
                 "evidence": e.evidence,
+                # what the decision was made from (dsp.features names, units in
+                # the names); those that do not apply to the event are left out
+                "features": {k: _num(v) for k, v in sorted(e.features.items()) if _num(v) is not None},
             }
             for e in result.events
         ],

@@ -107,5 +107,12 @@ def test_outputs_are_what_a_user_expects(night):
     data = json.loads((out / "night.json").read_text())
     assert data["summary"]["cramps"] >= 1
     assert any("does not diagnose" in " ".join(b["lines"]) + b["title"] for b in data["advice"])
+    # every event carries the measurements behind its class, without the
+    # ones that do not apply to it
+    for e in data["events"]:
+        assert e["features"]["duration_s"] > 0 and e["features"]["peak_snr"] > 0, e
+        assert None not in e["features"].values(), e
+    cramp = next(e for e in data["events"] if e["trial_type"] == "cramp")
+    assert 20.0 < cramp["features"]["mpf_hz"] < 0.5 * data["fs_hz"]
     png = (out / "night.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
