@@ -352,6 +352,7 @@ class Classifier:
         of twitches, one per twitch inside it (``Burst.parts``)."""
         subtype_extra = ""
         extra_text = ""
+        doublet_gap_s = math.nan
         twitches: list[Event] = []
         # A beat partner, containing artefact or neighbouring spike ends after
         # t_peak - WINDOW_S; an overlapping burst ends after the onset.
@@ -384,7 +385,8 @@ class Classifier:
                 self._recent_fp = [(tp, b) for tp, b in self._recent_fp if t - tp <= DOUBLET_MAX_S]
                 prev = [tp for tp, b in self._recent_fp if DOUBLET_MIN_S <= t - tp and same_unit(b, burst)]
                 if prev:
-                    gap_ms = (t - max(prev)) * 1000
+                    doublet_gap_s = t - max(prev)
+                    gap_ms = doublet_gap_s * 1000
                     subtype_extra = "doublet"
                     extra_text = f"; second discharge {gap_ms:.0f} ms after the first (doublet)"
                     d = Decision(d.trial_type, d.confidence, d.evidence.replace(NO_REPETITION, ""))
@@ -427,6 +429,13 @@ class Classifier:
             self._last_beat = (t_peak(burst), rr, frozenset(burst.channels))
         features = dict(burst.features)
         features.setdefault("t_peak_s", t_peak(burst))
+        # the intervals the decision weighed: the heart rhythm this burst
+        # keeps (ecg_beats regular beats, ecg_rr_s apart) and a doublet's gap
+        if beats:
+            features["ecg_beats"] = float(beats)
+            features["ecg_rr_s"] = rr
+        if math.isfinite(doublet_gap_s):
+            features["doublet_gap_s"] = doublet_gap_s
         offset = burst.offset_s
         if d.trial_type == "cramp":
             tail = fade_tail_s(burst)

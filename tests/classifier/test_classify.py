@@ -62,6 +62,9 @@ def test_regular_train_is_ecg_but_poisson_like_spikes_are_not():
     assert [e.subtype for e in events] == ["ecg"] * 6
     assert all(e.trial_type == "artifact" for e in events)
     assert "per minute" in events[0].evidence
+    # the rhythm it keeps is among the event's measurements
+    assert all(e.features["ecg_beats"] >= 3 for e in events)
+    assert all(e.features["ecg_rr_s"] == pytest.approx(0.85, abs=0.011) for e in events)
     # Irregular intervals (as from a Poisson process): every one a twitch.
     irregular = [spike(t) for t in (10.0, 10.5, 11.9, 12.3, 14.1, 15.6)]
     assert {e.trial_type for e in run(irregular)} == {"fasciculation"}
@@ -127,6 +130,8 @@ def test_doublet_within_10_to_110_ms_on_the_same_channel():
     events = run([spike(5.0), spike(5.032), spike(9.0), spike(9.300), spike(12.0), spike(12.04, ch=("calf_3",))])
     assert [e.subtype for e in events] == ["", "doublet", "", "", "", ""]
     assert "32 ms" in events[1].evidence and "doublet" in events[1].evidence
+    assert events[1].features["doublet_gap_s"] == pytest.approx(0.032, abs=1e-9)
+    assert not any("doublet_gap_s" in e.features or "ecg_beats" in e.features for e in events[2:])
     assert all(e.trial_type == "fasciculation" for e in events)
     # one unit fires one waveform: a discharge three times the size is another unit
     assert [e.subtype for e in run([spike(5.0), spike(5.032, peak=240.0)])] == ["", ""]
