@@ -39,6 +39,7 @@ from classifier._context import (
     same_discharge,
     same_unit,
     steep_edge,
+    weak_pieces,
 )
 from classifier._cramp_model import CrampModel, load_cramp_model
 from classifier._rhythm import RHYTHM_CONTEXT_S, rhythm_part
@@ -97,6 +98,21 @@ def _covers_peak(burst: Burst) -> bool:
     """True when one of a sustained burst's parts is its largest discharge."""
     t = t_peak(burst)
     return any(abs(t_peak(p) - t) <= PEAK_PART_S for p in burst.parts)
+
+
+#: Highest confidence of a "voluntary" call on a piece of what may be a weak
+#: cramp breaking up (``classifier._context.weak_pieces``).
+PIECE_CONFIDENCE = 0.5
+
+
+def _breaking_up(burst: Burst, rules: Decision, pieces: Sequence[Burst]) -> Decision:
+    """A voluntary call on one of several brief low-level bursts in a row: kept,
+    unsure, with the other reading in its evidence (subtype ``weak_on_off``)."""
+    span = max(b.offset_s for b in (*pieces, burst)) - min(b.onset_s for b in (*pieces, burst))
+    text = (f"{rules.evidence}; but one of {len(pieces) + 1} brief low-level bursts within {_fmt_s(span)} on "
+            f"{', '.join(burst.channels)}, over a noise floor that had crept up "
+            f"{feature(burst, 'noise_rise'):.1f}x: possibly a weak cramp breaking up (ambiguous)")
+    return Decision("voluntary", round(min(rules.confidence, PIECE_CONFIDENCE), 3), text, "weak_on_off")
 
 
 def _order(b: Burst) -> tuple:
@@ -411,6 +427,9 @@ class Classifier:
                                  n_channels=len(self.channels))
             if d.trial_type in ("voluntary", "cramp") and self.cramp_model is not None:
                 d = self._second_opinion(burst, d)
+            pieces = weak_pieces(burst, ctx) if d.trial_type == "voluntary" else []
+            if pieces:
+                d = _breaking_up(burst, d, pieces)
             if spiky and d.trial_type != "fasciculation":
                 # the units of a contraction, or pieces of an artefact, are no twitches
                 self.n_absorbed += len(burst.parts)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from classifier._rules import BEAT_MAX_S, discharge_like, t_peak
+from classifier._rules import BEAT_MAX_S, discharge_like, feature, t_peak
 from dsp import Burst
 
 #: Heart rates 40-150 bpm give RR 0.4-1.5 s (science.md §1.6, §3.3: HR 50-110).
@@ -267,6 +267,43 @@ DOUBLET_RATIO_MAX = 2.0
 def same_site(a: Burst, b: Burst) -> bool:
     """True when two bursts are on the same place: one's strongest channel is in the other."""
     return a.channels[0] in b.channels or b.channels[0] in a.channels
+
+
+#: A weak cramp breaks up once the tracked noise floor has crept up under it
+#: (the quiet moments between its pieces feed the tracker): it then comes as
+#: brief low-level bursts about a second apart on the same channels, each of
+#: which looks voluntary (short, and it stops at once). On tuning seeds (1-10
+#: and 13-24 of the scenarios with contractions; 1 kHz, 250 Hz, 200 Hz) the
+#: short bursts called voluntary that were under PIECE_MAX_SNR (mean level)
+#: over a floor crept PIECE_FLOOR_RISE or more, with PIECE_COUNT or more
+#: such bursts on their channels within +-PIECE_HALF_S, all lay inside true
+#: cramps (37, from 3 of 308 cramps, at 2.6-4.1x noise); no true voluntary
+#: contraction was among them (a floor rise of 1.2 also took 2 bursts before
+#: a cramp began). Such a burst stays voluntary (a piece of a second matches
+#: no cramp), but says it may be a cramp breaking up.
+PIECE_MAX_S = 3.0
+PIECE_MAX_SNR = 4.0
+PIECE_FLOOR_RISE = 1.3
+PIECE_HALF_S = 3.0
+PIECE_COUNT = 2
+
+
+def weak_pieces(burst: Burst, context: Sequence[Burst]) -> list[Burst]:
+    """The other pieces around ``burst`` when it and they look like a weak
+    cramp breaking up (see ``PIECE_MAX_S``), else an empty list."""
+    if not (_weak_piece(burst) and feature(burst, "noise_rise") >= PIECE_FLOOR_RISE):
+        return []
+    chans = set(burst.channels)
+    near = [
+        b for b in context
+        if b is not burst and _weak_piece(b) and chans.intersection(b.channels)
+        and abs(b.onset_s - burst.onset_s) <= PIECE_HALF_S
+    ]
+    return near if len(near) >= PIECE_COUNT else []
+
+
+def _weak_piece(b: Burst) -> bool:
+    return b.kind == "sustained" and b.duration_s < PIECE_MAX_S and feature(b, "mean_snr") < PIECE_MAX_SNR
 
 
 def same_unit(a: Burst, b: Burst) -> bool:

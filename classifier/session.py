@@ -151,6 +151,7 @@ def summarize_session(
         cramps=len(cramps),
         cramp_durations_s=tuple(e.duration_s for e in cramps),
         voluntary=sum(1 for e in events if e.trial_type == "voluntary"),
+        voluntary_unsure=sum(1 for e in events if e.trial_type == "voluntary" and e.subtype == "weak_on_off"),
         artifacts=dict(artifacts),
         caveats=tuple(caveats),
     )

@@ -34,6 +34,10 @@ class SessionSummary:
         Duration of each cramp, s.
     voluntary : int
         Voluntary contractions.
+    voluntary_unsure : int
+        ... of them brief low-level bursts in a row over a crept noise floor,
+        which together may be a weak cramp breaking up (event subtype
+        ``weak_on_off``).
     artifacts : mapping of str to int
         Artefact events by subtype ("pop", "ecg", "motion", ...).
     caveats : tuple of str
@@ -50,6 +54,7 @@ class SessionSummary:
     cramps: int = 0
     cramp_durations_s: tuple[float, ...] = ()
     voluntary: int = 0
+    voluntary_unsure: int = 0
     artifacts: Mapping[str, int] = field(default_factory=dict)
     caveats: tuple[str, ...] = ()
 

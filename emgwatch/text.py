@@ -50,7 +50,8 @@ def format_analysis(result: AnalysisResult, advice: Sequence[Any], *, all_events
         + (f", {s.doublets} doublet(s)" if s.doublets else "")
         + f"; {s.fasciculations_per_min:.1f}/min)",
         f"{s.cramps} cramp(s)" + (f" (longest {_fmt_duration(s.longest_cramp_s)})" if s.cramps else ""),
-        f"{s.voluntary} voluntary contraction(s)",
+        f"{s.voluntary} voluntary contraction(s)"
+        + (f" ({s.voluntary_unsure} of them possibly a weak cramp breaking up)" if s.voluntary_unsure else ""),
         f"{sum(s.artifacts.values())} artefact(s)"
         + (" (" + ", ".join(f"{n} {k}" for k, n in sorted(s.artifacts.items())) + ")" if s.artifacts else ""),
     ]
@@ -99,6 +100,7 @@ def analysis_to_json(result: AnalysisResult, advice: Sequence[Any]) -> dict[str,
             "cramps": s.cramps,
             "cramp_durations_s": [_num(d) for d in s.cramp_durations_s],
             "voluntary": s.voluntary,
+            "voluntary_unsure": s.voluntary_unsure,
             "artifacts": dict(s.artifacts),
             "caveats": list(s.caveats),
         },

@@ -228,10 +228,17 @@ def _cramp_line(s: SessionSummary) -> str:
 
 def _other_lines(s: SessionSummary) -> list[str]:
     lines = []
-    if s.voluntary:
+    sure = s.voluntary - s.voluntary_unsure
+    if sure:
         lines.append(
-            f"{_plural(s.voluntary, 'voluntary contraction', 'voluntary contractions')} (movements you made), "
+            f"{_plural(sure, 'voluntary contraction', 'voluntary contractions')} (movements you made), "
             "not counted as twitches or cramps."
+        )
+    if s.voluntary_unsure:
+        lines.append(
+            f"{_plural(s.voluntary_unsure, 'brief low-level burst', 'brief low-level bursts')} in a row on the "
+            "same channels, over a noise floor that had crept up: each looks like a small movement, but "
+            "together they may be a weak cramp breaking up (not counted as a cramp)."
         )
     n_art = sum(s.artifacts.values())
     if n_art:

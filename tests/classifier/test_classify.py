@@ -364,6 +364,31 @@ def test_quick_regular_contraction_with_motion_is_voluntary():
     assert "with movement" in vol.evidence
 
 
+def piece(on, dur=0.4, **features):
+    """A brief low-level contraction on calf_2, as a weak cramp's pieces come."""
+    f = {"mean_snr": 3.0, "noise_rise": 1.5, "env_cv": 0.3, "rise_s": 0.1, "fall_s": 0.05, "lf_ratio": 0.1}
+    f.update(features)
+    return sustained(on, on + dur, ch=("calf_2",), peak=50.0, **f)
+
+
+def test_brief_low_bursts_in_a_row_over_a_crept_floor_may_be_a_weak_cramp_breaking_up():
+    starts = (20.0, 21.0, 22.2, 23.1)
+    events = run([piece(t) for t in starts])
+    assert [e.trial_type for e in events] == ["voluntary"] * 4
+    assert all(e.subtype == "weak_on_off" and e.confidence <= 0.5 for e in events)
+    assert "possibly a weak cramp breaking up" in events[1].evidence and "crept up 1.5x" in events[1].evidence
+    # The same bursts stay plain voluntary contractions when the floor had not
+    # crept, when they are strong, when one stands alone, or when they are far apart.
+    for bursts in ([piece(t, noise_rise=1.0) for t in starts], [piece(t, mean_snr=10.0) for t in starts],
+                   [piece(20.0)], [piece(t) for t in (20.0, 30.0, 40.0)]):
+        assert all(e.trial_type == "voluntary" and e.subtype == "" for e in run(bursts))
+    # streamed one at a time, the decision is the same
+    clf = Classifier(1000.0, CH)
+    streamed = [e for b in (piece(t) for t in starts) for e in clf.feed([b])] + clf.flush()
+    assert [(e.subtype, e.confidence, e.evidence) for e in streamed] == [
+        (e.subtype, e.confidence, e.evidence) for e in events]
+
+
 def test_how_far_a_contraction_spreads_votes_on_a_wide_montage():
     # The rules' votes alone (the trained second opinion has its own tests).
     ch8 = tuple(f"leg_{i}" for i in range(8))

@@ -275,6 +275,12 @@ def test_nothing_found_is_short_with_caveats():
     assert "Channel ch1 was noisy (12 µV RMS)." in lines
     assert any("2 voluntary contractions" in line for line in lines)
     assert KB.entry("general.quality.surface_limits").text in lines
+    # brief low bursts in a row that may be a weak cramp are not called movements you made
+    lines = advise(_summary(voluntary=5, voluntary_unsure=4))[0].lines
+    assert "1 voluntary contraction (movements you made), not counted as twitches or cramps." in lines
+    assert any(line.startswith("4 brief low-level bursts in a row") and "weak cramp breaking up" in line
+               for line in lines)
+    _check_wording(advise(_summary(voluntary=5, voluntary_unsure=4)))
 
 
 def _history_with(tmp_path: Path, plan: list[tuple[datetime, SessionSummary]]) -> History:

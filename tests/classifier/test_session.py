@@ -67,3 +67,10 @@ def test_quality_caveats_name_the_channel_and_problem():
 def test_bad_duration_is_a_clear_error():
     with pytest.raises(ValueError, match="duration_s must be a finite length >= 0 s"):
         summarize_session([], duration_s=-5.0, fs=250.0, channels=["a"])
+
+
+def test_pieces_of_what_may_be_a_weak_cramp_are_counted_apart():
+    events = [ev(220.0, 225.0, "voluntary")] + [
+        ev(t, t + 0.4, "voluntary", sub="weak_on_off", conf=0.5) for t in (300.0, 301.0, 302.2)]
+    s = summarize_session(events, duration_s=600.0, fs=1000.0, channels=["calf"])
+    assert (s.voluntary, s.voluntary_unsure) == (4, 3)
