@@ -44,6 +44,11 @@ _LIVE_HINT = {
     "voluntary": "a voluntary contraction",
     "artifact": "an artefact (movement, electrode or interference), not muscle activity",
 }
+#: ... and for subtypes that change what the class means to the user.
+_SUBTYPE_HINT = {
+    "weak_on_off": "a brief low-level contraction, one of several in a row: if you are not moving, "
+                   "possibly a weak cramp breaking up",
+}
 
 
 @dataclass
@@ -182,7 +187,8 @@ def _render_dashboard(state: MonitorState):
                     "(checking the next seconds)", style="red")
     elif state.recent:
         last = state.recent[-1]
-        hint = Text(f"last event: {_LIVE_HINT[last.trial_type]}", style=_CLASS_STYLE[last.trial_type])
+        what = _SUBTYPE_HINT.get(last.subtype, _LIVE_HINT[last.trial_type])
+        hint = Text(f"last event: {what}", style=_CLASS_STYLE[last.trial_type])
     footer = Text("emgwatch informs; it does not diagnose.  Ctrl+C to stop.", style="dim")
     return Panel(Group(header, levels, counts, events, hint, footer), title="emgwatch monitor")
 

@@ -182,3 +182,24 @@ def test_the_header_says_how_much_data_was_lost_in_words():
     assert _losses(state) == "data lost: 6 samples"
     state.gaps, state.gap_s = 24, 0.74  # ... the gaps, with NaN rows too, once decided
     assert _losses(state) == "data lost: 0.74 s in 24 gaps"
+
+
+def test_the_last_event_line_says_what_a_possible_weak_cramp_piece_means():
+    import io
+
+    from rich.console import Console
+
+    from dsp import Event
+    from emgwatch.monitor import MonitorState, _render_dashboard
+
+    state = MonitorState(source="test", fs=1000.0, channels=("ch8",))
+    state.recent.append(Event(("ch8",), 227.97, 228.4, 50.0, "voluntary", 0.5, subtype="weak_on_off"))
+    console = Console(width=220, record=True, file=io.StringIO())
+    console.print(_render_dashboard(state))
+    text = console.export_text()
+    assert "voluntary/weak_on_off" in text
+    assert "last event: a brief low-level contraction, one of several in a row" in text
+    assert "possibly a weak cramp breaking up" in text
+    state.recent.append(Event(("ch8",), 240.0, 242.0, 80.0, "voluntary", 0.9))
+    console.print(_render_dashboard(state))
+    assert "last event: a voluntary contraction" in console.export_text()
