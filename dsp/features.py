@@ -24,11 +24,11 @@ both against that baseline; the raw peak is the largest raw deflection within
 ``SWING_PEAK_S`` of the filtered one: 0.2-1 for a discharge, which swings
 both ways, near 0 for a one-sided jump; NaN as for ``net_ratio``); sustained: ``rise_s``, ``fall_s``,
 ``env_cv``, ``wobble``, ``mean_snr`` from the 100 ms RMS envelope (block
-resolution), and ``mpf_hz`` (mean power frequency, the spectral centroid of
-the strongest channel's filtered signal within the pass band, Hz, over the
-burst's last ``Pipeline`` ring of samples; signal and noise together); and ``prior_spike_rate`` (spikes per minute on the strongest
-channel in the 60 s before the onset, over the part of those 60 s that was
-recorded);
+resolution), and ``mpf_hz`` (mean power frequency: the spectral centroid of
+the strongest channel's filtered signal within the pass band, Hz, over at
+most the burst's last ``DetectorConfig.ring_s``; signal and noise together);
+and ``prior_spike_rate`` (spikes per minute on the strongest channel in the
+60 s before the onset, over the part of those 60 s that was recorded);
 ``start_s`` s (onset in the filtered signal, counted from the stream's
 first sample, without the delay correction); ``delay_s`` s (how far the
 burst's times were moved back for the band-pass's delay: a filter's
