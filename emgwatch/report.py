@@ -172,7 +172,9 @@ def render_report_png(result: AnalysisResult, advice: Sequence[Any]) -> bytes:
     fig.suptitle(
         f"emgwatch: {Path(result.source).name}  -  {result.duration_s:.0f} s, {result.fs:g} Hz  -  "
         f"{_count(s.fasciculations, 'twitch', 'twitches')}, {_count(s.cramps, 'cramp')}, "
-        f"{s.voluntary} voluntary, {_count(sum(s.artifacts.values()), 'artefact')}",
+        f"{s.voluntary} voluntary"
+        + (f" ({s.voluntary_unsure} possibly a weak cramp breaking up)" if s.voluntary_unsure else "")
+        + f", {_count(sum(s.artifacts.values()), 'artefact')}",
         fontsize=12,
     )
     _draw_overview(fig.add_subplot(grid[0, :]), result)
