@@ -402,9 +402,8 @@ class Classifier:
                 prev = [tp for tp, b in self._recent_fp if DOUBLET_MIN_S <= t - tp and same_unit(b, burst)]
                 if prev:
                     doublet_gap_s = t - max(prev)
-                    gap_ms = doublet_gap_s * 1000
                     subtype_extra = "doublet"
-                    extra_text = f"; second discharge {gap_ms:.0f} ms after the first (doublet)"
+                    extra_text = f"; second discharge {doublet_gap_s * 1000:.0f} ms after the first (doublet)"
                     d = Decision(d.trial_type, d.confidence, d.evidence.replace(NO_REPETITION, ""))
                 self._recent_fp.append((t, burst))
         else:

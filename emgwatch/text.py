@@ -116,7 +116,7 @@ def analysis_to_json(result: AnalysisResult, advice: Sequence[Any]) -> dict[str,
                 "evidence": e.evidence,
                 # what the decision was made from (dsp.features names, units in
                 # the names); those that do not apply to the event are left out
-                "features": {k: _num(v) for k, v in sorted(e.features.items()) if _num(v) is not None},
+                "features": {k: n for k, v in sorted(e.features.items()) if (n := _num(v)) is not None},
             }
             for e in result.events
         ],
